@@ -1,0 +1,139 @@
+package chat
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// Tenant is one contact center, addressed by its tenantUrl.
+type Tenant struct {
+	Host     string  `json:"host"` // normalized tenantUrl, e.g. "demo.parley.local"
+	Name     string  `json:"name,omitempty"`
+	Disabled bool    `json:"disabled,omitempty"`
+	Entries  []Entry `json:"entries,omitempty"` // only in configuration files
+}
+
+// NormalizeTenant turns a tenantUrl as clients send it (any case, with or
+// without scheme and trailing slash) into the key tenants are stored under.
+func NormalizeTenant(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimPrefix(s, "https://")
+	s = strings.TrimPrefix(s, "http://")
+	return strings.TrimRight(s, "/")
+}
+
+// Entry is a scenario entry (launch point): what an app's appId names. It
+// holds everything the customer API serves about it.
+type Entry struct {
+	AppID    string `json:"app_id"`
+	Name     string `json:"name,omitempty"`
+	Disabled bool   `json:"disabled,omitempty"`
+
+	// ClosedValue is what availability answers when the entry is closed:
+	// "notAvailable" (default) or "unavailable" for Android 2.1.0 apps.
+	ClosedValue string          `json:"closed_value,omitempty"`
+	Hours       *Hours          `json:"hours,omitempty"`
+	Parameters  []Parameter     `json:"parameters,omitempty"`
+	Widgets     json.RawMessage `json:"widgets,omitempty"` // served verbatim by configuration
+	ICEServers  []ICEServer     `json:"ice_servers,omitempty"`
+	Push        PushConfig      `json:"push,omitzero"`
+	CORSOrigins []string        `json:"cors_origins,omitempty"`
+	Files       FileRules       `json:"files,omitzero"`
+	Calls       bool            `json:"calls,omitempty"` // signaling may reach customers
+	Forms       bool            `json:"forms,omitempty"` // form_show may reach customers
+	Queue       string          `json:"queue,omitempty"`
+	AutoCase    bool            `json:"auto_case,omitempty"` // link each chat to the client's open case
+}
+
+// Parameter is one expected (pre-chat) parameter: a name and its type
+// (PHONE, TEXT, EMAIL, FIRST_NAME, LAST_NAME, ACCOUNT, COMPANY).
+type Parameter struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// ParameterTypes are the types of expected parameters the SDKs know.
+var ParameterTypes = map[string]bool{
+	"PHONE": true, "TEXT": true, "EMAIL": true, "FIRST_NAME": true,
+	"LAST_NAME": true, "ACCOUNT": true, "COMPANY": true,
+}
+
+// ICEServer is one STUN or TURN server handed to WebRTC clients.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// PushConfig holds an entry's push credentials. A kind without credentials
+// refuses subscriptions of that kind (406/5603).
+type PushConfig struct {
+	APNs *APNsConfig `json:"apns,omitempty"`
+	FCM  *FCMConfig  `json:"fcm,omitempty"`
+}
+
+// APNsConfig is how Parley reaches Apple's push service for an app.
+type APNsConfig struct {
+	KeyID   string `json:"key_id,omitempty"`
+	TeamID  string `json:"team_id,omitempty"`
+	KeyPEM  string `json:"key_pem,omitempty"` // .p8 token key
+	CertPEM string `json:"cert_pem,omitempty"`
+	Sandbox bool   `json:"sandbox,omitempty"`
+}
+
+// FCMConfig is how Parley reaches Firebase Cloud Messaging for an app.
+type FCMConfig struct {
+	ProjectID      string          `json:"project_id,omitempty"`
+	ServiceAccount json.RawMessage `json:"service_account,omitempty"`
+}
+
+// FileRules limit what customers may upload on an entry.
+type FileRules struct {
+	Disabled     bool     `json:"disabled,omitempty"`
+	MaxSize      int64    `json:"max_size,omitempty"`      // bytes; 0 means DefaultMaxFileSize
+	AllowedTypes []string `json:"allowed_types,omitempty"` // MIME types or "image/*"; empty means DefaultFileTypes
+}
+
+// DefaultMaxFileSize is the upload limit of an entry that sets none (§3).
+const DefaultMaxFileSize = 25 << 20
+
+// DefaultFileTypes are the types accepted on an entry that lists none:
+// pictures, documents and plain text, never anything a browser would run.
+var DefaultFileTypes = []string{
+	"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain",
+	"application/zip", "audio/*", "video/*",
+	"application/msword", "application/vnd.openxmlformats-officedocument.*",
+}
+
+// Limit returns the upload size limit of the rules.
+func (r FileRules) Limit() int64 {
+	if r.MaxSize > 0 {
+		return r.MaxSize
+	}
+	return DefaultMaxFileSize
+}
+
+// Allows reports whether a file of the sniffed content type may be uploaded.
+func (r FileRules) Allows(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	allowed := r.AllowedTypes
+	if len(allowed) == 0 {
+		allowed = DefaultFileTypes
+	}
+	for _, a := range allowed {
+		a = strings.ToLower(a)
+		if a == mt || a == "*/*" || (strings.HasSuffix(a, "*") && strings.HasPrefix(mt, strings.TrimSuffix(a, "*"))) {
+			return true
+		}
+	}
+	return false
+}
+
+// Closed returns the availability value of a closed entry.
+func (e *Entry) Closed() string {
+	if e.ClosedValue != "" {
+		return e.ClosedValue
+	}
+	return "notAvailable"
+}

@@ -1,0 +1,107 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/chat"
+)
+
+const sessionColumns = `id, tenant, app_id, client_id, state, ewt, phone_number, from_name,
+	parameters, case_id, created, ended, last_seq, cursor, push_kind, push_token, push_topic`
+
+// CreateSession stores a new live session and its first events.
+func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []chat.Event) ([]chat.Event, error) {
+	params := string(sess.Parameters)
+	if params == "" {
+		params = "{}"
+	}
+	var stored []chat.Event
+	err := s.exec(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO sessions (`+sessionColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', '', '')`,
+			sess.ID, sess.Tenant, sess.AppID, sess.ClientID, sess.State, sess.EWT,
+			sess.PhoneNumber, sess.From, params, sess.CaseID, sess.Created.UnixMilli())
+		if isUnique(err) {
+			return chat.ErrConflict
+		}
+		if err != nil {
+			return err
+		}
+		stored, err = appendEvents(tx, sess.ID, first, chat.SessionUpdate{})
+		return err
+	})
+	return stored, err
+}
+
+// Session returns the session id.
+func (s *Store) Session(ctx context.Context, id string) (chat.Session, error) {
+	return s.scanSession(s.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+}
+
+// LiveSession returns the client's live session on its entry.
+func (s *Store) LiveSession(ctx context.Context, k chat.ClientKey) (chat.Session, error) {
+	return s.scanSession(s.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE tenant = ? AND app_id = ? AND client_id = ? AND ended = 0`, k.Tenant, k.AppID, k.ClientID))
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func (s *Store) scanSession(row scanner) (chat.Session, error) {
+	var sess chat.Session
+	var params string
+	var created, ended int64
+	err := row.Scan(&sess.ID, &sess.Tenant, &sess.AppID, &sess.ClientID, &sess.State, &sess.EWT,
+		&sess.PhoneNumber, &sess.From, &params, &sess.CaseID, &created, &ended, &sess.LastSeq,
+		&sess.Cursor, &sess.Push.Kind, &sess.Push.Token, &sess.Push.Topic)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Session{}, chat.ErrNotFound
+	}
+	if err != nil {
+		return chat.Session{}, fmt.Errorf("read session: %w", err)
+	}
+	sess.Parameters = []byte(params)
+	sess.Created = time.UnixMilli(created)
+	if ended != 0 {
+		sess.Ended = time.UnixMilli(ended)
+	}
+	return sess, nil
+}
+
+// SetCursor moves the client's delivery cursor forward.
+func (s *Store) SetCursor(ctx context.Context, chatID string, seq int64) error {
+	return s.exec(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE sessions SET cursor = ? WHERE id = ? AND cursor < ?`, seq, chatID, seq)
+		return err
+	})
+}
+
+// SetPush stores the chat's push subscription; a zero token cancels it.
+func (s *Store) SetPush(ctx context.Context, chatID string, p chat.PushToken) error {
+	return s.exec(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE sessions SET push_kind = ?, push_token = ?, push_topic = ? WHERE id = ?`,
+			p.Kind, p.Token, p.Topic, chatID)
+		return mustChange(res, err)
+	})
+}
+
+// mustChange turns an update that matched no row into ErrNotFound.
+func mustChange(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return chat.ErrNotFound
+	}
+	return nil
+}
+
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}

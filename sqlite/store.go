@@ -1,0 +1,194 @@
+// Package sqlite is Parley's embedded store: one SQLite file in WAL mode
+// through a pure-Go driver, no cgo and no server.
+//
+// All writes go through one goroutine that commits them in groups: SQLite
+// allows one writer at a time and a commit costs an fsync, so many appends
+// waiting together share one transaction (each in its own savepoint, so one
+// failing write does not undo the others). Reads use a separate pool and run
+// concurrently with writes.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+
+	"github.com/parley-chat/parley/chat"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// maxGroup bounds how many writes share one commit.
+const maxGroup = 256
+
+// Store is a chat.Store on a SQLite file.
+type Store struct {
+	read  *sql.DB
+	write *sql.DB
+	ops   chan *op
+	quit  chan struct{}
+	wg    sync.WaitGroup
+	once  sync.Once
+}
+
+var _ chat.Store = (*Store)(nil)
+
+// op is one write waiting for the writer goroutine.
+type op struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// Open opens (creating if needed) the store at path and migrates its schema.
+func Open(ctx context.Context, path string) (*Store, error) {
+	// synchronous(FULL): an event is acknowledged only once it survives a
+	// power cut, not merely a process crash; group commits pay for it.
+	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + pragmas
+	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	if err := migrate(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	s := &Store{read: read, write: write, ops: make(chan *op, maxGroup), quit: make(chan struct{})}
+	s.wg.Add(1)
+	go s.writer()
+	return s, nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+// Close finishes the pending writes and closes the database.
+func (s *Store) Close() error {
+	s.once.Do(func() { close(s.quit) })
+	s.wg.Wait()
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// exec runs fn in the writer's next group commit and waits until that
+// commit is durable. A caller whose context ends before its write starts is
+// skipped; once started, the write is waited for so that an error always
+// means nothing was written.
+func (s *Store) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	o := &op{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.ops <- o:
+	case <-s.quit:
+		return errors.New("store closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-o.done
+}
+
+func (s *Store) writer() {
+	defer s.wg.Done()
+	group := make([]*op, 0, maxGroup)
+	for {
+		select {
+		case o := <-s.ops:
+			group = append(group[:0], o)
+		case <-s.quit:
+			s.drain(group)
+			return
+		}
+	gather:
+		for len(group) < maxGroup {
+			select {
+			case o := <-s.ops:
+				group = append(group, o)
+			default:
+				break gather
+			}
+		}
+		s.commit(group)
+	}
+}
+
+// drain commits what is queued at shutdown.
+func (s *Store) drain(group []*op) {
+	for {
+		group = group[:0]
+		for len(group) < maxGroup {
+			select {
+			case o := <-s.ops:
+				group = append(group, o)
+				continue
+			default:
+			}
+			break
+		}
+		if len(group) == 0 {
+			return
+		}
+		s.commit(group)
+	}
+}
+
+// commit runs a group of writes in one transaction, each in a savepoint.
+func (s *Store) commit(group []*op) {
+	results := make([]error, len(group))
+	err := s.inTx(func(tx *sql.Tx) error {
+		for i, o := range group {
+			results[i] = runSavepoint(tx, o)
+		}
+		return nil
+	})
+	for i, o := range group {
+		if err != nil {
+			results[i] = err
+		}
+		o.done <- results[i]
+	}
+}
+
+func (s *Store) inTx(fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.Begin()
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func runSavepoint(tx *sql.Tx, o *op) error {
+	if err := o.ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`SAVEPOINT op`); err != nil {
+		return err
+	}
+	if err := o.fn(tx); err != nil {
+		if _, rbErr := tx.Exec(`ROLLBACK TO op`); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		_, rbErr := tx.Exec(`RELEASE op`)
+		return errors.Join(err, rbErr)
+	}
+	_, err := tx.Exec(`RELEASE op`)
+	return err
+}
