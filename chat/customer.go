@@ -187,3 +187,22 @@ func (s *Service) Subscribe(ctx context.Context, sess *Session, e *Entry, p Push
 	}
 	return nil
 }
+
+// ProfilePhoto returns the picture file of a party that joined the chat.
+func (s *Service) ProfilePhoto(ctx context.Context, chatID, partyID string) (File, error) {
+	for after := int64(0); ; {
+		evs, err := s.Store.Events(ctx, chatID, after, 1000)
+		if err != nil {
+			return File{}, fmt.Errorf("profile photo: %w", err)
+		}
+		for _, ev := range evs {
+			if ev.Type == TypePartyJoined && ev.PartyID == partyID && ev.PhotoID != "" {
+				return s.Store.File(ctx, ev.PhotoID)
+			}
+		}
+		if len(evs) < 1000 {
+			return File{}, ErrNotFound
+		}
+		after = evs[len(evs)-1].Seq
+	}
+}

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -58,11 +59,18 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// ErrorCode returns the code of err, CodeInternal for errors that carry none.
+// ErrorCode returns the code of err: its own, CodeTimeout for a deadline
+// that passed, CodeDisconnected for a store that is gone, CodeInternal for
+// any other error.
 func ErrorCode(err error) Code {
 	var e *Error
-	if errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
 		return e.Code
+	case errors.Is(err, context.DeadlineExceeded):
+		return CodeTimeout
+	case errors.Is(err, ErrUnavailable):
+		return CodeDisconnected
 	}
 	return CodeInternal
 }
@@ -70,8 +78,13 @@ func ErrorCode(err error) Code {
 // ErrorMessage returns the client-safe message of err.
 func ErrorMessage(err error) string {
 	var e *Error
-	if errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
 		return e.Message
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the server timed out"
+	case errors.Is(err, ErrUnavailable):
+		return "the server is shutting down or lost its store"
 	}
 	return "internal server error"
 }
@@ -80,4 +93,6 @@ func ErrorMessage(err error) string {
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable means the store is closed or unreachable.
+	ErrUnavailable = errors.New("store unavailable")
 )

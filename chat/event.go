@@ -96,6 +96,7 @@ type Payload struct {
 	LastName    string `json:"last_name,omitempty"`
 	DisplayName string `json:"display_name,omitempty"`
 	PartyType   string `json:"party_type,omitempty"`
+	PhotoID     string `json:"photo_id,omitempty"` // file id of a joining party's picture
 	FileID      string `json:"file_id,omitempty"`
 	FileName    string `json:"file_name,omitempty"`
 	FileType    string `json:"file_type,omitempty"`

@@ -17,6 +17,23 @@ type Service struct {
 	Bus   Bus
 	Log   *slog.Logger
 	Now   func() time.Time // the server clock; events are stamped with it
+	// Waits estimates how long a new chat would wait on an entry; nil
+	// where no routing runs.
+	Waits WaitEstimator
+}
+
+// WaitEstimator is what routing offers the customer API: the estimated wait
+// time, in seconds, of a chat requested now on an entry.
+type WaitEstimator interface {
+	EstimateWait(ctx context.Context, e *Entry) (seconds int, ok bool)
+}
+
+// EstimateWait returns the estimated wait of a new chat on e, if known.
+func (s *Service) EstimateWait(ctx context.Context, e *Entry) (int, bool) {
+	if s.Waits == nil {
+		return 0, false
+	}
+	return s.Waits.EstimateWait(ctx, e)
 }
 
 // NewService returns a Service over store and bus.
@@ -70,7 +87,8 @@ func (s *Service) RequestChat(ctx context.Context, k ClientKey, e *Entry, req Ch
 		return Session{}, false, Errorf(CodeUnavailable, "the contact center is closed")
 	}
 	now := s.Now()
-	sess := Session{
+	ewt, _ := s.EstimateWait(ctx, e)
+	sess := Session{EWT: ewt,
 		ID: NewID(), ClientKey: k, State: StateQueued, Created: now,
 		PhoneNumber: req.PhoneNumber, From: req.From, Parameters: req.Parameters,
 	}

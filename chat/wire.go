@@ -220,12 +220,18 @@ func appendString(buf []byte, s string) []byte {
 
 // AppendEvents appends {"events":[…]} for evs.
 func AppendEvents(buf []byte, evs []Event) []byte {
-	buf = append(buf, `{"events":[`...)
+	buf = append(buf, `{"events":`...)
+	return append(AppendEventArray(buf, evs), '}')
+}
+
+// AppendEventArray appends the JSON array of evs.
+func AppendEventArray(buf []byte, evs []Event) []byte {
+	buf = append(buf, '[')
 	for i := range evs {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
 		buf = evs[i].AppendJSON(buf)
 	}
-	return append(buf, ']', '}')
+	return append(buf, ']')
 }

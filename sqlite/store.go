@@ -92,7 +92,7 @@ func (s *Store) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	select {
 	case s.ops <- o:
 	case <-s.quit:
-		return errors.New("store closed")
+		return chat.ErrUnavailable
 	case <-ctx.Done():
 		return ctx.Err()
 	}

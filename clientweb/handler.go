@@ -1,0 +1,216 @@
+// Package clientweb serves the customer API v2 under /clientweb/api/v2/, the
+// wire contract of the public mobile SDKs and web chat scripts
+// (shared/spec/api-v2.md). It translates HTTP to chat.Service calls and back
+// and owns the long poll; the rules of a chat live in package chat.
+package clientweb
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/chat"
+)
+
+// Prefix is the path every customer API method lives under.
+const Prefix = "/clientweb/api/v2/"
+
+// Handler serves the customer API.
+type Handler struct {
+	Service     *chat.Service
+	Blobs       chat.Blobs
+	Log         *slog.Logger
+	Version     string
+	PollTimeout time.Duration // how long an idle poll is held (spec: 10 s)
+	MaxBody     int64         // limit of JSON bodies (spec: 1 MiB)
+
+	polls *pollRegistry
+	quit  chan struct{}
+	mux   *http.ServeMux
+}
+
+// New returns a Handler with the spec's defaults.
+func New(svc *chat.Service, blobs chat.Blobs, log *slog.Logger) *Handler {
+	h := &Handler{
+		Service: svc, Blobs: blobs, Log: log, Version: "dev",
+		PollTimeout: 10 * time.Second, MaxBody: chat.MaxEventsBody,
+		polls: newPollRegistry(), quit: make(chan struct{}),
+	}
+	h.routes()
+	return h
+}
+
+func (h *Handler) routes() {
+	m := http.NewServeMux()
+	api := func(pattern string, fn apiFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		m.Handle(method+" "+Prefix+path, h.api(fn))
+	}
+	api("GET version", h.version)
+	api("GET availability", h.availability)
+	api("GET iceservers", h.iceServers)
+	api("GET configuration", h.configuration)
+	api("GET parameters", h.parameters)
+	api("POST chats", h.requestChat)
+	api("GET chats/active", h.activeChat)
+	api("POST chats/{chatId}/notifications", h.subscribe)
+	api("POST chats/{chatId}/events", h.sendEvents)
+	api("GET chats/{chatId}/events", h.poll)
+	api("GET chats/{chatId}/history", h.history)
+	api("GET chats/{chatId}/casehistory", h.caseHistory)
+	api("GET casehistory", h.caseHistory)
+	api("POST chats/{chatId}/closecase", h.closeCase)
+	api("POST closecase", h.closeCase)
+	api("POST files", h.upload)
+	m.HandleFunc("GET "+Prefix+"chats/{chatId}/files/{fileId}", h.chatFile)
+	m.HandleFunc("GET "+Prefix+"chats/{chatId}/profilephotos/{partyId}", h.profilePhoto)
+	m.HandleFunc("GET /clientweb/file/{fileId}", h.file)
+	m.HandleFunc("OPTIONS /clientweb/", h.preflight)
+	m.HandleFunc("/clientweb/", func(w http.ResponseWriter, r *http.Request) {
+		h.writeError(w, r, &chat.Error{Code: chat.CodeUnspecified, Message: "no such method: " + r.Method + " " + r.URL.Path})
+	})
+	h.mux = m
+}
+
+// ServeHTTP collapses duplicate slashes (a base URL with a trailing slash
+// gives //clientweb/…) without a redirect, which the SDKs would not follow
+// for a POST, then routes. It never lets a panic take the server down.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.Contains(r.URL.Path, "//") {
+		r.URL.Path = collapseSlashes(r.URL.Path)
+		r.URL.RawPath = ""
+	}
+	defer func() {
+		if v := recover(); v != nil && v != http.ErrAbortHandler {
+			h.Log.Error("panic serving request", "path", r.URL.Path, "panic", v)
+			h.writeError(w, r, errors.New("panic"))
+		}
+	}()
+	h.mux.ServeHTTP(w, r)
+}
+
+func collapseSlashes(p string) string {
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && i > 0 && p[i-1] == '/' {
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
+}
+
+// Close answers every pending poll with no events, so that a shutting-down
+// server is not held by long polls and clients poll again elsewhere.
+func (h *Handler) Close() { close(h.quit) }
+
+// call is an authenticated API request: who asks, about which entry.
+type call struct {
+	key   chat.ClientKey
+	entry chat.Entry
+}
+
+type apiFunc func(w http.ResponseWriter, r *http.Request, c *call) error
+
+// api authenticates a request (tenant, Authorization header, entry), applies
+// the entry's CORS rules and runs fn, answering its error in the spec's form.
+func (h *Handler) api(fn apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := h.authenticate(w, r)
+		if err == nil {
+			err = fn(w, r, c)
+		}
+		if err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*call, error) {
+	tenant := tenantOf(r)
+	if tenant == "" {
+		return nil, chat.Errorf(chat.CodeTenant, "tenantUrl missing")
+	}
+	if _, err := h.Service.Store.Tenant(r.Context(), tenant); err != nil {
+		return nil, h.tenantError(tenant, err)
+	}
+	creds, err := ParseAuthorization(r.Header.Get("Authorization"))
+	if err != nil {
+		h.allowTenantOrigin(w, r, tenant)
+		return nil, err
+	}
+	entry, err := h.Service.Resolve(r.Context(), tenant, creds.AppID)
+	if err != nil {
+		h.allowTenantOrigin(w, r, tenant)
+		return nil, err
+	}
+	allowOrigin(w, r, entry.CORSOrigins)
+	if creds.ClientID == WebChatClient {
+		creds.ClientID = webChatClientID(w, r)
+	}
+	return &call{key: chat.ClientKey{Tenant: tenant, AppID: entry.AppID, ClientID: creds.ClientID}, entry: entry}, nil
+}
+
+func (h *Handler) tenantError(tenant string, err error) error {
+	if errors.Is(err, chat.ErrNotFound) {
+		return chat.Errorf(chat.CodeTenant, "unknown tenant %q", tenant)
+	}
+	return err
+}
+
+// tenantOf returns the normalized tenantUrl of a request, or its Host.
+func tenantOf(r *http.Request) string {
+	if t := r.URL.Query().Get("tenantUrl"); t != "" {
+		return chat.NormalizeTenant(t)
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return chat.NormalizeTenant(host)
+}
+
+// readJSON decodes a size-limited JSON object body into v. An empty body
+// reads as {} since some clients send none where the body is ignored.
+func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte("{}")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return chat.Errorf(chat.CodeInvalid, "invalid JSON body: %v", describeJSONError(err))
+	}
+	return nil
+}
+
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBody))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, chat.Errorf(chat.CodeInvalid, "request body exceeds %d bytes", h.MaxBody)
+	}
+	if err != nil {
+		return nil, chat.Errorf(chat.CodeInvalid, "reading request body: %v", err)
+	}
+	return body, nil
+}
+
+func describeJSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" {
+			return te.Field + ": wrong type " + te.Value
+		}
+		return "want a JSON object"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}

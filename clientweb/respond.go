@@ -1,0 +1,82 @@
+package clientweb
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/parley-chat/parley/chat"
+)
+
+// statusOf maps every code of the spec's error table to its HTTP status. It
+// is the only place that knows this mapping.
+var statusOf = map[chat.Code]int{
+	chat.CodeTenant:          http.StatusForbidden,
+	chat.CodeNoAuth:          http.StatusUnauthorized,
+	chat.CodeAuthMalformed:   http.StatusUnauthorized,
+	chat.CodeAuthScheme:      http.StatusUnauthorized,
+	chat.CodeNoAppID:         http.StatusUnauthorized,
+	chat.CodeNoClientID:      http.StatusUnauthorized,
+	chat.CodeUnknownApp:      http.StatusForbidden,
+	chat.CodeTimeout:         http.StatusGatewayTimeout,
+	chat.CodeUnavailable:     http.StatusServiceUnavailable,
+	chat.CodeInvalid:         http.StatusBadRequest,
+	chat.CodeDisconnected:    http.StatusServiceUnavailable,
+	chat.CodeChatNotFound:    http.StatusNotFound,
+	chat.CodeEntryNotFound:   http.StatusNotFound,
+	chat.CodeInternal:        http.StatusInternalServerError,
+	chat.CodeTooLarge:        http.StatusBadRequest,
+	chat.CodeFileNotFound:    http.StatusNotFound,
+	chat.CodeTooManyPolls:    http.StatusTooManyRequests,
+	chat.CodeFileRefused:     http.StatusBadRequest,
+	chat.CodeNoCase:          http.StatusNotAcceptable,
+	chat.CodeCRM:             http.StatusInternalServerError,
+	chat.CodePushUnsupported: http.StatusNotAcceptable,
+	chat.CodeUnspecified:     http.StatusInternalServerError,
+}
+
+// StatusOf returns the HTTP status of an error code.
+func StatusOf(c chat.Code) int {
+	if s, ok := statusOf[c]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// noCache is on every JSON answer: a cached poll once made a client replay
+// one message 70 times a second.
+func noCache(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-cache, no-store")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+}
+
+// writeJSON answers 200 with v, which must encode as an object.
+func writeJSON(w http.ResponseWriter, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeRaw(w, http.StatusInternalServerError, []byte(`{"error_code":"5500","error_message":"internal server error"}`))
+		return
+	}
+	writeRaw(w, http.StatusOK, body)
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	noCache(w)
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// errorBody is the error object of the spec; error_code is a string.
+type errorBody struct {
+	Code    chat.Code `json:"error_code"`
+	Message string    `json:"error_message"`
+}
+
+// writeError answers with the error's code, status and client-safe message.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := chat.ErrorCode(err)
+	if code == chat.CodeInternal || code == chat.CodeTimeout || code == chat.CodeDisconnected {
+		h.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	body, _ := json.Marshal(errorBody{Code: code, Message: chat.ErrorMessage(err)})
+	writeRaw(w, StatusOf(code), body)
+}

@@ -1,0 +1,170 @@
+// Package server assembles a Parley node from its parts (store, bus, files,
+// the HTTP APIs) and runs it until its context ends.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/parley-chat/parley/chat"
+	"github.com/parley-chat/parley/clientweb"
+	"github.com/parley-chat/parley/config"
+	"github.com/parley-chat/parley/files"
+	"github.com/parley-chat/parley/memory"
+	"github.com/parley-chat/parley/sqlite"
+)
+
+// Version is the server version, set at build time with -ldflags.
+var Version = "0.1.0-dev"
+
+// Options configure a node.
+type Options struct {
+	Addr        string        // listen address, e.g. ":8080"
+	Data        string        // data directory (store file and uploads)
+	PollTimeout time.Duration // how long an idle poll is held
+	ConfigFile  string        // optional YAML file applied at start
+	Log         *slog.Logger
+}
+
+// Server is a running-to-be Parley node.
+type Server struct {
+	opts    Options
+	store   *sqlite.Store
+	blobs   *files.Disk
+	service *chat.Service
+	client  *clientweb.Handler
+	http    *http.Server
+}
+
+// New opens the data directory, migrates the store, applies the
+// configuration (seeding the demo into an empty directory) and builds the
+// HTTP handlers.
+func New(ctx context.Context, o Options) (*Server, error) {
+	if err := os.MkdirAll(o.Data, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	dbPath := filepath.Join(o.Data, "parley.db")
+	_, statErr := os.Stat(dbPath)
+	fresh := errors.Is(statErr, os.ErrNotExist)
+	store, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: o, store: store}
+	if s.blobs, err = files.OpenDisk(filepath.Join(o.Data, "files")); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := s.configure(ctx, fresh); err != nil {
+		s.close()
+		return nil, err
+	}
+	s.service = chat.NewService(store, memory.New(), o.Log)
+	s.client = clientweb.New(s.service, s.blobs, o.Log)
+	s.client.Version = "parley " + Version
+	if o.PollTimeout > 0 {
+		s.client.PollTimeout = o.PollTimeout
+	}
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
+	}
+	s.http.RegisterOnShutdown(s.client.Close)
+	return s, nil
+}
+
+func (s *Server) configure(ctx context.Context, fresh bool) error {
+	if fresh {
+		if err := config.Demo().Apply(ctx, s.store); err != nil {
+			return fmt.Errorf("seed demo: %w", err)
+		}
+		s.opts.Log.Info("seeded the demo tenant", "tenant", config.DemoTenant, "app_id", config.DemoApp)
+	}
+	if s.opts.ConfigFile == "" {
+		return nil
+	}
+	f, err := config.Load(s.opts.ConfigFile)
+	if err != nil {
+		return err
+	}
+	return f.Apply(ctx, s.store)
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/clientweb/", s.client)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.store.Ping(ctx); err != nil {
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	return mux
+}
+
+// Serve accepts connections on ln until ctx ends, then shuts down
+// gracefully: pending polls are answered at once, in-flight requests
+// finish, and the store is closed last.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.opts.Log.Info("listening", "addr", ln.Addr().String())
+	s.logTryIt(ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.close()
+		return err
+	case <-ctx.Done():
+	}
+	s.opts.Log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := s.http.Shutdown(shutdownCtx)
+	s.close()
+	return err
+}
+
+// ListenAndServe listens on the configured address and serves.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+func (s *Server) close() {
+	if err := s.store.Close(); err != nil {
+		s.opts.Log.Error("close store", "err", err)
+	}
+	s.blobs.Close()
+}
+
+func (s *Server) logTryIt(addr net.Addr) {
+	if _, err := s.store.Tenant(context.Background(), config.DemoTenant); err != nil {
+		return
+	}
+	port := "8080"
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		port = fmt.Sprint(tcp.Port)
+	}
+	s.opts.Log.Info("try the demo: curl -s -X POST 'http://localhost:" + port +
+		"/clientweb/api/v2/chats?tenantUrl=" + config.DemoTenant + "' -H 'Authorization: " +
+		clientweb.Scheme + " appId=" + config.DemoApp + ", clientId=my-first-client' -d '{}'")
+}
