@@ -97,6 +97,7 @@ type Payload struct {
 	DisplayName string `json:"display_name,omitempty"`
 	PartyType   string `json:"party_type,omitempty"`
 	PhotoID     string `json:"photo_id,omitempty"` // file id of a joining party's picture
+	AgentID     string `json:"agent_id,omitempty"` // the agent behind an internal party
 	FileID      string `json:"file_id,omitempty"`
 	FileName    string `json:"file_name,omitempty"`
 	FileType    string `json:"file_type,omitempty"`

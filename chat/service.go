@@ -20,7 +20,20 @@ type Service struct {
 	// Waits estimates how long a new chat would wait on an entry; nil
 	// where no routing runs.
 	Waits WaitEstimator
+	// Observers learn of new chats and stored events after they are
+	// durable (routing, push). They must not block.
+	Observers []Observer
 }
+
+// Observer reacts to what happens in chats.
+type Observer interface {
+	ChatRequested(s Session, e Entry)
+	EventsAppended(chatID string, evs []Event)
+}
+
+// SystemParty is the party id of messages the contact center's system
+// sends (offline notes, greetings): not an agent, not the customer.
+const SystemParty = "system"
 
 // WaitEstimator is what routing offers the customer API: the estimated wait
 // time, in seconds, of a chat requested now on an entry.
@@ -83,7 +96,8 @@ func (s *Service) RequestChat(ctx context.Context, k ClientKey, e *Entry, req Ch
 	} else if !errors.Is(err, ErrNotFound) {
 		return Session{}, false, fmt.Errorf("request chat: %w", err)
 	}
-	if !e.Hours.Open(s.Now()) {
+	open := e.Hours.Open(s.Now())
+	if !open && e.OutOfHours != "queue" {
 		return Session{}, false, Errorf(CodeUnavailable, "the contact center is closed")
 	}
 	now := s.Now()
@@ -101,6 +115,10 @@ func (s *Service) RequestChat(ctx context.Context, k ClientKey, e *Entry, req Ch
 		sess.CaseID = c.ID
 		first = append(first, Event{Type: TypeCaseSet, Payload: Payload{CaseID: c.ID}})
 	}
+	if !open && e.OfflineMessage != "" {
+		first = append(first, Event{Type: TypeMessage, MsgID: NewID(), PartyID: SystemParty,
+			Payload: Payload{Msg: e.OfflineMessage, MsgText: e.OfflineMessage}})
+	}
 	s.stamp(sess.ID, "", first)
 	stored, err := s.Store.CreateSession(ctx, sess, first)
 	if errors.Is(err, ErrConflict) {
@@ -116,6 +134,9 @@ func (s *Service) RequestChat(ctx context.Context, k ClientKey, e *Entry, req Ch
 	}
 	sess.LastSeq = stored[len(stored)-1].Seq
 	s.publish(ctx, sess.ID)
+	for _, o := range s.Observers {
+		o.ChatRequested(sess, *e)
+	}
 	s.Log.Info("chat requested", "chat_id", sess.ID, "tenant", k.Tenant, "app_id", k.AppID, "client_id", k.ClientID)
 	return sess, true, nil
 }
@@ -192,6 +213,9 @@ func (s *Service) Append(ctx context.Context, chatID string, evs []Event, u Sess
 	}
 	if len(stored) > 0 || !u.End.IsZero() {
 		s.publish(ctx, chatID)
+	}
+	for _, o := range s.Observers {
+		o.EventsAppended(chatID, stored)
 	}
 	return stored, nil
 }

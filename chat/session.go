@@ -26,6 +26,7 @@ type Session struct {
 	From        string
 	Parameters  json.RawMessage // as the client sent them, a JSON object
 	CaseID      string
+	AgentID     string // the agent the chat is assigned to; "" while waiting
 	Created     time.Time
 	Ended       time.Time // zero while the chat lives
 	LastSeq     int64     // sequence of the newest event
@@ -53,10 +54,11 @@ const (
 // SessionUpdate changes a session in the transaction that appends events, so
 // that a state and the events announcing it are never seen apart.
 type SessionUpdate struct {
-	State  string    // new wire state; "" keeps it
-	EWT    *int      // new estimated wait; nil keeps it
-	CaseID *string   // new case; nil keeps it
-	End    time.Time // non-zero ends the session
+	State   string    // new wire state; "" keeps it
+	EWT     *int      // new estimated wait; nil keeps it
+	CaseID  *string   // new case; nil keeps it
+	AgentID *string   // new assigned agent ("" for none); nil keeps it
+	End     time.Time // non-zero ends the session
 }
 
 // Case is a CRM case: conversations of one customer linked across sessions.

@@ -15,6 +15,7 @@ type Store interface {
 	SessionStore
 	FileStore
 	CaseStore
+	AgentStore
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -2,7 +2,9 @@ package chat
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
+	"time"
 )
 
 // Tenant is one contact center, addressed by its tenantUrl.
@@ -25,6 +27,7 @@ func NormalizeTenant(s string) string {
 // Entry is a scenario entry (launch point): what an app's appId names. It
 // holds everything the customer API serves about it.
 type Entry struct {
+	Tenant   string `json:"-"` // set by the store: the host it is stored under
 	AppID    string `json:"app_id"`
 	Name     string `json:"name,omitempty"`
 	Disabled bool   `json:"disabled,omitempty"`
@@ -39,10 +42,58 @@ type Entry struct {
 	Push        PushConfig      `json:"push,omitzero"`
 	CORSOrigins []string        `json:"cors_origins,omitempty"`
 	Files       FileRules       `json:"files,omitzero"`
-	Calls       bool            `json:"calls,omitempty"` // signaling may reach customers
-	Forms       bool            `json:"forms,omitempty"` // form_show may reach customers
-	Queue       string          `json:"queue,omitempty"`
-	AutoCase    bool            `json:"auto_case,omitempty"` // link each chat to the client's open case
+	Calls       bool            `json:"calls,omitempty"`  // signaling may reach customers
+	Forms       bool            `json:"forms,omitempty"`  // form_show may reach customers
+	Queue       string          `json:"queue,omitempty"`  // routing queue; defaults to the app id
+	Skills      []string        `json:"skills,omitempty"` // an agent needs all of them to be offered a chat
+	// OutOfHours is what Request Chat does while the entry is closed:
+	// "refuse" (default, 503/5001) or "queue" (accept, with OfflineMessage).
+	OutOfHours     string   `json:"out_of_hours,omitempty"`
+	OfflineMessage string   `json:"offline_message,omitempty"`
+	Inactivity     Timeouts `json:"inactivity,omitzero"`
+	AutoCase       bool     `json:"auto_case,omitempty"` // link each chat to the client's open case
+}
+
+// QueueName is the routing queue of the entry.
+func (e *Entry) QueueName() string {
+	if e.Queue != "" {
+		return e.Queue
+	}
+	return e.AppID
+}
+
+// Timeouts end a conversation the customer has left idle: a warning after
+// Warning without a customer event, the end after End. Zero turns either off.
+type Timeouts struct {
+	Warning    Duration `json:"warning,omitzero"`
+	End        Duration `json:"end,omitzero"`
+	WarningMsg string   `json:"warning_msg,omitempty"`
+	EndMsg     string   `json:"end_msg,omitempty"`
+}
+
+// Duration is a time.Duration written as "90s" or "5m" in configuration.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string such as "5m0s".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "5m" or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var secs float64
+		if err := json.Unmarshal(b, &secs); err != nil {
+			return fmt.Errorf("duration: want a string such as \"5m\" or seconds")
+		}
+		*d = Duration(secs * float64(time.Second))
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
 }
 
 // Parameter is one expected (pre-chat) parameter: a name and its type

@@ -48,6 +48,7 @@ func (s *Store) PutEntry(ctx context.Context, host string, e chat.Entry) error {
 func (s *Store) Entry(ctx context.Context, host, appID string) (chat.Entry, error) {
 	var e chat.Entry
 	err := s.getJSON(ctx, &e, `SELECT config FROM entries WHERE host = ? AND app_id = ?`, host, appID)
+	e.Tenant = host
 	return e, err
 }
 
@@ -68,6 +69,7 @@ func (s *Store) Entries(ctx context.Context, host string) ([]chat.Entry, error) 
 		if err := json.Unmarshal(doc, &e); err != nil {
 			return nil, fmt.Errorf("decode entry: %w", err)
 		}
+		e.Tenant = host
 		out = append(out, e)
 	}
 	return out, rows.Err()

@@ -72,6 +72,10 @@ func updateSession(tx *sql.Tx, chatID string, last int64, u chat.SessionUpdate) 
 	if u.CaseID != nil {
 		caseID = sql.NullString{String: *u.CaseID, Valid: true}
 	}
+	var agentID sql.NullString
+	if u.AgentID != nil {
+		agentID = sql.NullString{String: *u.AgentID, Valid: true}
+	}
 	var ewt sql.NullInt64
 	if u.EWT != nil {
 		ewt = sql.NullInt64{Int64: int64(*u.EWT), Valid: true}
@@ -80,8 +84,9 @@ func updateSession(tx *sql.Tx, chatID string, last int64, u chat.SessionUpdate) 
 			state = CASE WHEN ? <> '' THEN ? ELSE state END,
 			ewt = coalesce(?, ewt),
 			case_id = coalesce(?, case_id),
+			agent_id = coalesce(?, agent_id),
 			ended = CASE WHEN ? <> 0 THEN ? ELSE ended END
-		WHERE id = ?`, last, u.State, u.State, ewt, caseID, ended, ended, chatID)
+		WHERE id = ?`, last, u.State, u.State, ewt, caseID, agentID, ended, ended, chatID)
 	return err
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 const sessionColumns = `id, tenant, app_id, client_id, state, ewt, phone_number, from_name,
-	parameters, case_id, created, ended, last_seq, cursor, push_kind, push_token, push_topic`
+	parameters, case_id, created, ended, last_seq, cursor, push_kind, push_token, push_topic, agent_id`
 
 // CreateSession stores a new live session and its first events.
 func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []chat.Event) ([]chat.Event, error) {
@@ -23,7 +23,7 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []ch
 	var stored []chat.Event
 	err := s.exec(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO sessions (`+sessionColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', '', '')`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', '', '', '')`,
 			sess.ID, sess.Tenant, sess.AppID, sess.ClientID, sess.State, sess.EWT,
 			sess.PhoneNumber, sess.From, params, sess.CaseID, sess.Created.UnixMilli())
 		if isUnique(err) {
@@ -57,7 +57,7 @@ func (s *Store) scanSession(row scanner) (chat.Session, error) {
 	var created, ended int64
 	err := row.Scan(&sess.ID, &sess.Tenant, &sess.AppID, &sess.ClientID, &sess.State, &sess.EWT,
 		&sess.PhoneNumber, &sess.From, &params, &sess.CaseID, &created, &ended, &sess.LastSeq,
-		&sess.Cursor, &sess.Push.Kind, &sess.Push.Token, &sess.Push.Topic)
+		&sess.Cursor, &sess.Push.Kind, &sess.Push.Token, &sess.Push.Topic, &sess.AgentID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.Session{}, chat.ErrNotFound
 	}

@@ -1,0 +1,232 @@
+package routing
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/parley-chat/parley/chat"
+)
+
+// Login makes an agent known to routing, not ready until they say so. Chats
+// assigned to them before (a restart, another browser) are theirs again.
+func (r *Router) Login(a chat.Agent) {
+	r.mu.Lock()
+	st := r.agents[a.ID]
+	if st == nil {
+		st = &agentState{state: StateNotReady, reason: "logged in", idle: r.now(), chats: map[string]bool{}, offers: map[string]bool{}}
+		r.agents[a.ID] = st
+	}
+	st.agent = a
+	for id, c := range r.chats {
+		if c.agentID == a.ID {
+			st.chats[id] = true
+		}
+	}
+	r.mu.Unlock()
+	r.notify(a.ID)
+}
+
+// Logout withdraws the agent's offers. Their chats stay theirs, so that a
+// closed browser does not drop customers; an administrator can transfer them.
+func (r *Router) Logout(agentID string) {
+	r.mu.Lock()
+	st := r.agents[agentID]
+	if st == nil {
+		r.mu.Unlock()
+		return
+	}
+	for id := range st.offers {
+		if c := r.chats[id]; c != nil {
+			r.dropOffer(c)
+		}
+	}
+	delete(r.agents, agentID)
+	r.mu.Unlock()
+	r.notify(agentID)
+	r.dispatch()
+}
+
+// SetState makes a logged-in agent ready or not ready (with a reason).
+// Going not ready withdraws pending offers.
+func (r *Router) SetState(agentID, state, reason string) error {
+	if state != StateReady && state != StateNotReady {
+		return chat.Errorf(chat.CodeInvalid, "state must be %s or %s", StateReady, StateNotReady)
+	}
+	r.mu.Lock()
+	st := r.agents[agentID]
+	if st == nil {
+		r.mu.Unlock()
+		return chat.Errorf(chat.CodeInvalid, "log in first")
+	}
+	if state == StateReady && st.state != StateReady {
+		st.idle = r.now()
+	}
+	st.state, st.reason = state, reason
+	if state == StateReady {
+		st.reason = ""
+	} else {
+		for id := range st.offers {
+			if c := r.chats[id]; c != nil {
+				r.dropOffer(c)
+				c.declined[agentID] = true
+			}
+		}
+	}
+	r.mu.Unlock()
+	r.notify(agentID)
+	r.dispatch()
+	return nil
+}
+
+// UpdateAgent refreshes a logged-in agent's profile (skills, capacity).
+func (r *Router) UpdateAgent(a chat.Agent) {
+	r.mu.Lock()
+	if st := r.agents[a.ID]; st != nil {
+		st.agent = a
+	}
+	r.mu.Unlock()
+	r.dispatch()
+}
+
+// View is what an agent's desktop shows of routing.
+type View struct {
+	State  string      `json:"state"`
+	Reason string      `json:"reason"`
+	Offers []OfferView `json:"offers"`
+	Chats  []string    `json:"chats"`
+}
+
+// OfferView is one pending offer.
+type OfferView struct {
+	ChatID  string    `json:"chat_id"`
+	AppID   string    `json:"app_id"`
+	Queue   string    `json:"queue"`
+	Expires time.Time `json:"expires"`
+	Waited  int       `json:"waited"` // seconds the customer has waited
+}
+
+// View returns the agent's state, offers and chats, in a stable order.
+func (r *Router) View(agentID string) View {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.agents[agentID]
+	if st == nil {
+		return View{State: StateLoggedOut, Offers: []OfferView{}, Chats: []string{}}
+	}
+	v := View{State: st.state, Reason: st.reason, Offers: []OfferView{}, Chats: []string{}}
+	for id := range st.offers {
+		c := r.chats[id]
+		v.Offers = append(v.Offers, OfferView{
+			ChatID: id, AppID: c.key.AppID, Queue: c.queue.name, Expires: c.offer.expires,
+			Waited: int(r.now().Sub(c.enqueued).Seconds()),
+		})
+	}
+	for id := range st.chats {
+		v.Chats = append(v.Chats, id)
+	}
+	sort.Slice(v.Offers, func(i, j int) bool { return v.Offers[i].ChatID < v.Offers[j].ChatID })
+	sort.Strings(v.Chats)
+	return v
+}
+
+// Assignment returns the agent and party of a chat, if it is assigned.
+func (r *Router) Assignment(chatID string) (agentID, partyID string, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.chats[chatID]
+	if c == nil || c.agentID == "" {
+		return "", "", false
+	}
+	return c.agentID, c.partyID, true
+}
+
+// owned returns the chat if agentID is its agent; the caller holds the lock.
+func (r *Router) owned(agentID, chatID string) *routed {
+	c := r.chats[chatID]
+	if c == nil || c.agentID != agentID {
+		return nil
+	}
+	return c
+}
+
+// End ends an agent's chat.
+func (r *Router) End(ctx context.Context, agentID, chatID string) error {
+	r.mu.Lock()
+	c := r.owned(agentID, chatID)
+	r.mu.Unlock()
+	if c == nil {
+		return chat.Errorf(chat.CodeChatNotFound, "not your chat")
+	}
+	return r.svc.Finish(ctx, chatID, c.partyID, nil)
+}
+
+// Transfer hands an agent's chat to another agent of the tenant (toAgent)
+// or back to a queue (toQueue, "" for the chat's own): the agent's party
+// leaves and the chat waits again, offered first to the chosen agent.
+func (r *Router) Transfer(ctx context.Context, agentID, chatID, toAgent, toQueue string) error {
+	var skills []string
+	if toQueue != "" {
+		var err error
+		if skills, err = r.queueSkills(ctx, chatID, toQueue); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	c := r.owned(agentID, chatID)
+	if c == nil {
+		r.mu.Unlock()
+		return chat.Errorf(chat.CodeChatNotFound, "not your chat")
+	}
+	if toAgent != "" {
+		if t := r.agents[toAgent]; t == nil || t.agent.Tenant != c.key.Tenant {
+			r.mu.Unlock()
+			return chat.Errorf(chat.CodeInvalid, "agent %q is not logged in", toAgent)
+		}
+	}
+	partyID := c.partyID
+	if a := r.agents[agentID]; a != nil {
+		delete(a.chats, chatID)
+		a.idle = r.now()
+	}
+	if !c.connected.IsZero() {
+		r.timesOf(c.queue).add(r.now().Sub(c.connected))
+	}
+	c.agentID, c.partyID, c.connected, c.target = "", "", time.Time{}, toAgent
+	c.declined = map[string]bool{agentID: true}
+	if toQueue != "" {
+		c.queue.name, c.entry.Skills = toQueue, skills
+	}
+	ewt := r.estimate(c)
+	c.ewt = ewt
+	r.mu.Unlock()
+
+	if err := r.svc.Leave(ctx, chatID, partyID, ewt); err != nil {
+		return err
+	}
+	r.log.Info("chat transferred", "chat_id", chatID, "from", agentID, "to_agent", toAgent, "to_queue", toQueue)
+	r.notify(agentID)
+	r.dispatch()
+	return nil
+}
+
+// queueSkills returns the skills a queue of the chat's tenant needs: those
+// of the entries that route to it.
+func (r *Router) queueSkills(ctx context.Context, chatID, queue string) ([]string, error) {
+	r.mu.Lock()
+	c := r.chats[chatID]
+	r.mu.Unlock()
+	if c == nil {
+		return nil, chat.Errorf(chat.CodeChatNotFound, "chat not found")
+	}
+	entries, err := r.svc.Store.Entries(ctx, c.key.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.QueueName() == queue {
+			return e.Skills, nil
+		}
+	}
+	return nil, chat.Errorf(chat.CodeInvalid, "no entry routes to queue %q", queue)
+}

@@ -1,0 +1,159 @@
+package routing
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/parley-chat/parley/chat"
+)
+
+// dispatch offers waiting chats, oldest first, to free agents.
+func (r *Router) dispatch() {
+	r.mu.Lock()
+	var woken []string
+	for _, c := range r.waitingChats() {
+		if c.offer != nil {
+			continue
+		}
+		a := r.bestAgent(c)
+		if a == nil {
+			continue
+		}
+		r.makeOffer(c, a)
+		woken = append(woken, a.agent.ID)
+	}
+	r.mu.Unlock()
+	r.notify(woken...)
+}
+
+// waitingChats returns the chats without an agent in order of arrival.
+func (r *Router) waitingChats() []*routed {
+	var out []*routed
+	for _, c := range r.chats {
+		if c.waiting() {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].order < out[j].order })
+	return out
+}
+
+// bestAgent picks who is offered c: the transfer's target if it can take it,
+// else the ready agent of the tenant with a free slot and every skill of the
+// entry who has been idle longest and has not declined c.
+func (r *Router) bestAgent(c *routed) *agentState {
+	if t := r.agents[c.target]; t != nil && r.eligible(t, c) {
+		return t
+	}
+	var best *agentState
+	for _, a := range r.agents {
+		if !r.eligible(a, c) || c.declined[a.agent.ID] {
+			continue
+		}
+		if best == nil || a.idle.Before(best.idle) || (a.idle.Equal(best.idle) && a.agent.ID < best.agent.ID) {
+			best = a
+		}
+	}
+	if best == nil && len(c.declined) > 0 {
+		// Everyone eligible declined: start the round again rather than
+		// leave the customer waiting for an agent who is free.
+		clear(c.declined)
+		return r.bestAgent(c)
+	}
+	return best
+}
+
+func (r *Router) eligible(a *agentState, c *routed) bool {
+	return a.state == StateReady && a.agent.Tenant == c.key.Tenant &&
+		a.load() < a.agent.Capacity && a.agent.HasSkills(c.entry.Skills)
+}
+
+func (r *Router) makeOffer(c *routed, a *agentState) {
+	o := &offer{chatID: c.id, agentID: a.agent.ID, expires: r.now().Add(r.offerTimeout)}
+	o.timer = time.AfterFunc(r.offerTimeout, func() { r.offerExpired(o) })
+	c.offer = o
+	a.offers[c.id] = true
+}
+
+// dropOffer withdraws c's offer; the caller holds the lock.
+func (r *Router) dropOffer(c *routed) {
+	o := c.offer
+	o.timer.Stop()
+	c.offer = nil
+	if a := r.agents[o.agentID]; a != nil {
+		delete(a.offers, c.id)
+	}
+}
+
+// offerExpired moves an unanswered offer on. The agent who let it expire is
+// set not ready: they are probably away, and the next chat should not wait
+// for them too.
+func (r *Router) offerExpired(o *offer) {
+	r.mu.Lock()
+	c := r.chats[o.chatID]
+	if c == nil || c.offer != o {
+		r.mu.Unlock()
+		return
+	}
+	r.dropOffer(c)
+	c.declined[o.agentID] = true
+	if c.target == o.agentID {
+		c.target = ""
+	}
+	if a := r.agents[o.agentID]; a != nil {
+		a.state, a.reason = StateNotReady, "missed offer"
+	}
+	r.mu.Unlock()
+	r.log.Info("offer expired", "chat_id", o.chatID, "agent_id", o.agentID)
+	r.notify(o.agentID)
+	r.dispatch()
+}
+
+// Accept assigns the offered chat to the agent and joins them to it.
+func (r *Router) Accept(ctx context.Context, agentID, chatID string) error {
+	r.mu.Lock()
+	c := r.chats[chatID]
+	a := r.agents[agentID]
+	if c == nil || a == nil || c.offer == nil || c.offer.agentID != agentID {
+		r.mu.Unlock()
+		return chat.Errorf(chat.CodeChatNotFound, "no offer of this chat for you")
+	}
+	r.dropOffer(c)
+	partyID := chat.NewID()
+	c.agentID, c.partyID, c.target = agentID, partyID, ""
+	c.connected, c.lastCustomer, c.warned = r.now(), r.now(), false
+	a.chats[chatID] = true
+	agent := a.agent
+	r.mu.Unlock()
+
+	if err := r.svc.Join(ctx, chatID, partyID, &agent); err != nil {
+		// The chat ended while it was offered; ended() has or will clean up.
+		r.mu.Lock()
+		delete(a.chats, chatID)
+		r.mu.Unlock()
+		return err
+	}
+	r.log.Info("chat assigned", "chat_id", chatID, "agent_id", agentID)
+	r.notify(agentID)
+	return nil
+}
+
+// Reject declines an offer; the chat is offered to the next agent.
+func (r *Router) Reject(agentID, chatID string) error {
+	r.mu.Lock()
+	c := r.chats[chatID]
+	if c == nil || c.offer == nil || c.offer.agentID != agentID {
+		r.mu.Unlock()
+		return chat.Errorf(chat.CodeChatNotFound, "no offer of this chat for you")
+	}
+	r.dropOffer(c)
+	c.declined[agentID] = true
+	if c.target == agentID {
+		c.target = ""
+	}
+	r.mu.Unlock()
+	r.notify(agentID)
+	r.dispatch()
+	return nil
+}

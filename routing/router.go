@@ -1,0 +1,270 @@
+// Package routing gives waiting chats to agents: queues in order of arrival,
+// offers to the ready agent with free capacity and the skills who has been
+// idle longest, offer timeouts, transfers, inactivity timeouts and the
+// estimated wait time customers are told.
+//
+// In the embedded mode every decision is made under one mutex in this
+// process, so a chat is never offered to two agents and never assigned past
+// an agent's capacity. The Router never calls the chat service while holding
+// its lock: decisions are taken under the lock, the events that announce
+// them are appended after it is released.
+package routing
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/parley-chat/parley/chat"
+)
+
+// Agent states.
+const (
+	StateLoggedOut = "logged_out"
+	StateNotReady  = "not_ready"
+	StateReady     = "ready"
+)
+
+// Router routes the chats of every tenant of one node.
+type Router struct {
+	svc          *chat.Service
+	log          *slog.Logger
+	offerTimeout time.Duration
+	now          func() time.Time
+
+	mu     sync.Mutex
+	agents map[string]*agentState
+	chats  map[string]*routed
+	times  map[queueKey]*handleTimes
+	seq    uint64 // order of arrival, ties broken by it
+}
+
+// queueKey names a queue: queues are per tenant.
+type queueKey struct{ tenant, name string }
+
+// agentState is a logged-in agent as routing sees it.
+type agentState struct {
+	agent  chat.Agent
+	state  string
+	reason string
+	idle   time.Time // since when the agent waits for work: longest idle first
+	chats  map[string]bool
+	offers map[string]bool
+}
+
+func (a *agentState) load() int { return len(a.chats) + len(a.offers) }
+
+// routed is a live chat known to routing.
+type routed struct {
+	id       string
+	key      chat.ClientKey
+	entry    chat.Entry
+	queue    queueKey
+	order    uint64
+	enqueued time.Time
+	ewt      int // last estimate told to the customer
+
+	agentID   string // assigned agent, "" while waiting
+	partyID   string // the assigned agent's party in the chat
+	connected time.Time
+	offer     *offer
+	declined  map[string]bool
+	target    string // a transfer's chosen agent, tried first
+
+	lastCustomer time.Time
+	warned       bool
+}
+
+func (c *routed) waiting() bool { return c.agentID == "" }
+
+// offer is a chat proposed to one agent until accepted, rejected or expired.
+type offer struct {
+	chatID, agentID string
+	expires         time.Time
+	timer           *time.Timer
+}
+
+// Options tune a Router.
+type Options struct {
+	OfferTimeout time.Duration // how long an agent has to accept (default 30 s)
+}
+
+// New returns a Router over the chat service and registers it with it.
+func New(svc *chat.Service, log *slog.Logger, o Options) *Router {
+	if o.OfferTimeout <= 0 {
+		o.OfferTimeout = 30 * time.Second
+	}
+	r := &Router{
+		svc: svc, log: log, offerTimeout: o.OfferTimeout, now: svc.Now,
+		agents: map[string]*agentState{}, chats: map[string]*routed{}, times: map[queueKey]*handleTimes{},
+	}
+	svc.Waits = r
+	svc.Observers = append(svc.Observers, r)
+	return r
+}
+
+// AgentTopic is the bus topic that wakes an agent's stream when its offers
+// or chats change.
+func AgentTopic(agentID string) string { return "agent." + agentID }
+
+// notify wakes the streams of the given agents.
+func (r *Router) notify(agentIDs ...string) {
+	for _, id := range agentIDs {
+		if id == "" {
+			continue
+		}
+		if err := r.svc.Bus.Publish(context.Background(), AgentTopic(id)); err != nil {
+			r.log.Warn("notify agent", "agent_id", id, "err", err)
+		}
+	}
+}
+
+// Run rebuilds the queues from the store, then keeps estimates current and
+// enforces inactivity timeouts until ctx ends.
+func (r *Router) Run(ctx context.Context) error {
+	if err := r.restore(ctx); err != nil {
+		return err
+	}
+	r.dispatch()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-ctx.Done():
+			r.stopOffers()
+			return nil
+		case <-tick.C:
+			r.checkInactivity(ctx)
+			if n%5 == 0 {
+				r.updateWaits(ctx)
+			}
+		}
+	}
+}
+
+// restore loads every live chat: waiting ones back into their queues in
+// order of arrival, assigned ones back to their agents.
+func (r *Router) restore(ctx context.Context) error {
+	live, err := r.svc.Store.LiveSessions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range live {
+		e, err := r.svc.Store.Entry(ctx, s.Tenant, s.AppID)
+		if err != nil {
+			r.log.Warn("restore chat: entry gone", "chat_id", s.ID, "err", err)
+			continue
+		}
+		c := r.track(s, e)
+		if s.AgentID != "" {
+			c.agentID, c.partyID = s.AgentID, r.partyOf(ctx, s.ID, s.AgentID)
+			c.connected, c.lastCustomer = r.now(), r.now()
+		}
+	}
+	r.log.Info("routing restored", "live_chats", len(live))
+	return nil
+}
+
+// partyOf finds the party an agent joined a chat as.
+func (r *Router) partyOf(ctx context.Context, chatID, agentID string) string {
+	party := ""
+	for after := int64(0); ; {
+		evs, err := r.svc.Store.Events(ctx, chatID, after, 1000)
+		if err != nil {
+			return party
+		}
+		for _, ev := range evs {
+			if ev.Type == chat.TypePartyJoined && ev.AgentID == agentID {
+				party = ev.PartyID
+			}
+		}
+		if len(evs) < 1000 {
+			return party
+		}
+		after = evs[len(evs)-1].Seq
+	}
+}
+
+// track adds a live chat to routing (waiting, unless the caller assigns it).
+func (r *Router) track(s chat.Session, e chat.Entry) *routed {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seq++
+	c := &routed{
+		id: s.ID, key: s.ClientKey, entry: e, queue: queueKey{s.Tenant, e.QueueName()},
+		order: r.seq, enqueued: s.Created, ewt: s.EWT, declined: map[string]bool{},
+	}
+	r.chats[s.ID] = c
+	return c
+}
+
+func (r *Router) stopOffers() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.chats {
+		if c.offer != nil {
+			c.offer.timer.Stop()
+		}
+	}
+}
+
+// ChatRequested queues a new chat and offers it if an agent is free.
+func (r *Router) ChatRequested(s chat.Session, e chat.Entry) {
+	r.track(s, e)
+	r.dispatch()
+}
+
+// EventsAppended follows a chat's log: customer activity resets its
+// inactivity clock, and the end of a chat frees its agent.
+func (r *Router) EventsAppended(chatID string, evs []chat.Event) {
+	for i := range evs {
+		ev := &evs[i]
+		switch {
+		case ev.Type == chat.TypeEnded:
+			r.ended(chatID)
+		case ev.Own() && activity(ev.Type):
+			r.mu.Lock()
+			if c := r.chats[chatID]; c != nil {
+				c.lastCustomer, c.warned = r.now(), false
+			}
+			r.mu.Unlock()
+		}
+	}
+}
+
+// activity reports whether a customer event shows the customer is there.
+func activity(t chat.Type) bool {
+	switch t {
+	case chat.TypeMessage, chat.TypeFile, chat.TypeLocation, chat.TypeTyping, chat.TypeFormData:
+		return true
+	}
+	return false
+}
+
+// ended forgets a chat that ended, frees its agent and learns its handle time.
+func (r *Router) ended(chatID string) {
+	r.mu.Lock()
+	c := r.chats[chatID]
+	if c == nil {
+		r.mu.Unlock()
+		return
+	}
+	delete(r.chats, chatID)
+	var woken []string
+	if c.offer != nil {
+		woken = append(woken, c.offer.agentID)
+		r.dropOffer(c)
+	}
+	if a := r.agents[c.agentID]; a != nil {
+		delete(a.chats, chatID)
+		a.idle = r.now()
+		woken = append(woken, a.agent.ID)
+	}
+	if c.agentID != "" && !c.connected.IsZero() {
+		r.timesOf(c.queue).add(r.now().Sub(c.connected))
+	}
+	r.mu.Unlock()
+	r.notify(woken...)
+	r.dispatch()
+}

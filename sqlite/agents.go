@@ -1,0 +1,126 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/parley-chat/parley/chat"
+)
+
+// PutAgent creates or replaces an agent.
+func (s *Store) PutAgent(ctx context.Context, a chat.Agent) error {
+	profile, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("put agent: %w", err)
+	}
+	return s.exec(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO agents (id, tenant, username, password, profile) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET tenant = excluded.tenant, username = excluded.username,
+				password = excluded.password, profile = excluded.profile`,
+			a.ID, a.Tenant, a.Username, a.PasswordHash, profile)
+		if isUnique(err) {
+			return chat.ErrConflict
+		}
+		return err
+	})
+}
+
+const agentColumns = `password, profile`
+
+// Agent returns the agent id.
+func (s *Store) Agent(ctx context.Context, id string) (chat.Agent, error) {
+	return scanAgent(s.read.QueryRowContext(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = ?`, id))
+}
+
+// AgentByUsername returns the tenant's agent with that username.
+func (s *Store) AgentByUsername(ctx context.Context, tenant, username string) (chat.Agent, error) {
+	return scanAgent(s.read.QueryRowContext(ctx, `SELECT `+agentColumns+` FROM agents
+		WHERE tenant = ? AND username = ?`, tenant, username))
+}
+
+// Agents returns the tenant's agents ordered by username.
+func (s *Store) Agents(ctx context.Context, tenant string) ([]chat.Agent, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+agentColumns+` FROM agents WHERE tenant = ? ORDER BY username`, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("list agents: %w", err)
+	}
+	defer rows.Close()
+	var out []chat.Agent
+	for rows.Next() {
+		a, err := scanAgent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func scanAgent(row scanner) (chat.Agent, error) {
+	var a chat.Agent
+	var hash string
+	var profile []byte
+	err := row.Scan(&hash, &profile)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Agent{}, chat.ErrNotFound
+	}
+	if err != nil {
+		return chat.Agent{}, fmt.Errorf("read agent: %w", err)
+	}
+	if err := json.Unmarshal(profile, &a); err != nil {
+		return chat.Agent{}, fmt.Errorf("decode agent: %w", err)
+	}
+	a.PasswordHash = hash
+	return a, nil
+}
+
+// PutToken stores a login token.
+func (s *Store) PutToken(ctx context.Context, t chat.Token) error {
+	return s.exec(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO agent_tokens (hash, agent_id, expires) VALUES (?, ?, ?)`,
+			t.Hash, t.AgentID, t.Expires.UnixMilli())
+		return err
+	})
+}
+
+// Token returns the login token with that hash, expired or not.
+func (s *Store) Token(ctx context.Context, hash string) (chat.Token, error) {
+	t := chat.Token{Hash: hash}
+	var expires int64
+	err := s.read.QueryRowContext(ctx, `SELECT agent_id, expires FROM agent_tokens WHERE hash = ?`, hash).Scan(&t.AgentID, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Token{}, chat.ErrNotFound
+	}
+	t.Expires = time.UnixMilli(expires)
+	return t, err
+}
+
+// DeleteToken revokes a login token; revoking an unknown one is no error.
+func (s *Store) DeleteToken(ctx context.Context, hash string) error {
+	return s.exec(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`DELETE FROM agent_tokens WHERE hash = ? OR expires < ?`, hash, time.Now().UnixMilli())
+		return err
+	})
+}
+
+// LiveSessions returns every live session, oldest first.
+func (s *Store) LiveSessions(ctx context.Context) ([]chat.Session, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE ended = 0 ORDER BY created, rowid`)
+	if err != nil {
+		return nil, fmt.Errorf("live sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []chat.Session
+	for rows.Next() {
+		sess, err := s.scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sess)
+	}
+	return out, rows.Err()
+}
