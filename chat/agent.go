@@ -63,7 +63,22 @@ type AgentStore interface {
 	PutToken(ctx context.Context, t Token) error
 	Token(ctx context.Context, hash string) (Token, error)
 	DeleteToken(ctx context.Context, hash string) error
+	// AgentSessions returns the chats an agent was last assigned,
+	// newest first.
+	AgentSessions(ctx context.Context, agentID string, limit int) ([]Session, error)
+	// PutWrapUp records (or replaces) an agent's wrap-up of a chat.
+	PutWrapUp(ctx context.Context, w WrapUp) error
+	WrapUps(ctx context.Context, chatID string) ([]WrapUp, error)
 	// LiveSessions returns every session that has not ended, oldest first:
 	// what routing rebuilds its queues from at start.
 	LiveSessions(ctx context.Context) ([]Session, error)
+}
+
+// WrapUp is what an agent records about a chat once done with it.
+type WrapUp struct {
+	ChatID  string    `json:"chat_id"`
+	AgentID string    `json:"agent_id"`
+	Code    string    `json:"code"`
+	Notes   string    `json:"notes"`
+	Created time.Time `json:"created"`
 }

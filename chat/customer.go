@@ -11,9 +11,14 @@ import (
 // it in the same batch are dropped and chat_session_ended closes the log.
 func (s *Service) Send(ctx context.Context, sess *Session, evs []Event) error {
 	var u SessionUpdate
+	var attach []string // uploads to tie to the chat once the batch is stored
 	for i := range evs {
-		if err := s.checkFile(ctx, sess, &evs[i]); err != nil {
+		tie, err := s.checkFile(ctx, sess, &evs[i])
+		if err != nil {
 			return Errorf(CodeInvalid, "events[%d]: %v", i, err)
+		}
+		if tie {
+			attach = append(attach, evs[i].FileID)
 		}
 		if evs[i].Type == TypeEnd {
 			evs = evs[:i+1]
@@ -38,24 +43,33 @@ func (s *Service) Send(ctx context.Context, sess *Session, evs []Event) error {
 	if _, err := s.Append(ctx, sess.ID, evs, u); err != nil {
 		return err
 	}
+	for _, id := range attach {
+		// The events are stored: a file left untied is still its client's
+		// to send, so a failure is logged rather than answered.
+		if err := s.Store.AttachFile(ctx, id, sess.ID); err != nil {
+			s.Log.Warn("attach file", "chat_id", sess.ID, "file_id", id, "err", err)
+		}
+	}
 	if !u.End.IsZero() {
 		s.Log.Info("chat ended by customer", "chat_id", sess.ID)
 	}
 	return nil
 }
 
-// checkFile makes sure a chat_session_file names a file this client uploaded,
-// fills in what the client left out and ties the file to the chat.
-func (s *Service) checkFile(ctx context.Context, sess *Session, ev *Event) error {
+// checkFile makes sure a chat_session_file names a file this client uploaded
+// and fills in what the client left out. It reports whether the file is not
+// yet tied to the chat; Send ties it only once the whole batch is stored, so
+// that a refused batch changes nothing.
+func (s *Service) checkFile(ctx context.Context, sess *Session, ev *Event) (bool, error) {
 	if ev.Type != TypeFile {
-		return nil
+		return false, nil
 	}
 	f, err := s.Store.File(ctx, ev.FileID)
 	if errors.Is(err, ErrNotFound) || (err == nil && (f.ClientKey != sess.ClientKey || (f.ChatID != "" && f.ChatID != sess.ID))) {
-		return fmt.Errorf("file_id: unknown file %q", ev.FileID)
+		return false, fmt.Errorf("file_id: unknown file %q", ev.FileID)
 	}
 	if err != nil {
-		return fmt.Errorf("find file: %w", err)
+		return false, fmt.Errorf("find file: %w", err)
 	}
 	if ev.FileName == "" {
 		ev.FileName = f.Name
@@ -63,12 +77,7 @@ func (s *Service) checkFile(ctx context.Context, sess *Session, ev *Event) error
 	if ev.FileType == "" {
 		ev.FileType = NormalizeFileType(f.ContentType)
 	}
-	if f.ChatID == "" {
-		if err := s.Store.AttachFile(ctx, f.ID, sess.ID); err != nil {
-			return fmt.Errorf("attach file: %w", err)
-		}
-	}
-	return nil
+	return f.ChatID == "", nil
 }
 
 // PollBatch is the largest number of events one poll answer carries; a

@@ -87,3 +87,11 @@ func NewID() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
+
+// randomUint31 returns a random non-negative int32: form request ids are
+// strings of integers on the wire.
+func randomUint31() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return (uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])) >> 1
+}

@@ -15,6 +15,7 @@ import (
 // File is the content of a configuration file.
 type File struct {
 	Tenants []chat.Tenant `json:"tenants"`
+	Agents  []AgentConfig `json:"agents,omitempty"`
 }
 
 // Load reads and validates a configuration file. Unknown keys are errors:
@@ -64,6 +65,11 @@ func (f *File) Validate() error {
 			apps[e.AppID] = true
 		}
 	}
+	for i := range f.Agents {
+		if err := f.Agents[i].validate(); err != nil {
+			return fmt.Errorf("agents[%d]: %w", i, err)
+		}
+	}
 	return nil
 }
 
@@ -97,7 +103,7 @@ func ValidateEntry(e *chat.Entry) error {
 }
 
 // Apply stores every tenant and entry of the file.
-func (f *File) Apply(ctx context.Context, store chat.ConfigStore) error {
+func (f *File) Apply(ctx context.Context, store Store) error {
 	for _, t := range f.Tenants {
 		if err := store.PutTenant(ctx, t); err != nil {
 			return fmt.Errorf("store tenant %s: %w", t.Host, err)
@@ -108,5 +114,16 @@ func (f *File) Apply(ctx context.Context, store chat.ConfigStore) error {
 			}
 		}
 	}
+	for _, a := range f.Agents {
+		if err := applyAgent(ctx, store, a); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// Store is what applying a configuration writes to.
+type Store interface {
+	chat.ConfigStore
+	chat.AgentStore
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/parley-chat/parley/chat"
 )
@@ -10,6 +11,9 @@ import (
 const (
 	DemoTenant = "demo.parley.local"
 	DemoApp    = "demo-chat"
+	// DemoAgent and DemoPassword log in to the agent console of the demo.
+	DemoAgent    = "demo"
+	DemoPassword = "parley-demo"
 )
 
 // Demo is the configuration seeded into an empty data directory, so that a
@@ -31,7 +35,11 @@ func Demo() *File {
 			Calls:       true,
 			Forms:       true,
 			AutoCase:    true,
+			Inactivity:  chat.Timeouts{Warning: chat.Duration(10 * time.Minute), End: chat.Duration(15 * time.Minute)},
 		}},
+	}}, Agents: []AgentConfig{{
+		Tenant: DemoTenant, Username: DemoAgent, Password: DemoPassword,
+		FirstName: "Dana", LastName: "Demo", DisplayName: "Dana", Capacity: 3, Role: chat.RoleAdmin,
 	}}}
 }
 

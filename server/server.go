@@ -13,11 +13,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/parley-chat/parley/agentapi"
 	"github.com/parley-chat/parley/chat"
 	"github.com/parley-chat/parley/clientweb"
 	"github.com/parley-chat/parley/config"
 	"github.com/parley-chat/parley/files"
 	"github.com/parley-chat/parley/memory"
+	"github.com/parley-chat/parley/routing"
 	"github.com/parley-chat/parley/sqlite"
 )
 
@@ -26,11 +28,12 @@ var Version = "0.1.0-dev"
 
 // Options configure a node.
 type Options struct {
-	Addr        string        // listen address, e.g. ":8080"
-	Data        string        // data directory (store file and uploads)
-	PollTimeout time.Duration // how long an idle poll is held
-	ConfigFile  string        // optional YAML file applied at start
-	Log         *slog.Logger
+	Addr         string        // listen address, e.g. ":8080"
+	Data         string        // data directory (store file and uploads)
+	PollTimeout  time.Duration // how long an idle poll is held
+	ConfigFile   string        // optional YAML file applied at start
+	OfferTimeout time.Duration // how long an agent has to accept an offer
+	Log          *slog.Logger
 }
 
 // Server is a running-to-be Parley node.
@@ -40,6 +43,8 @@ type Server struct {
 	blobs   *files.Disk
 	service *chat.Service
 	client  *clientweb.Handler
+	agents  *agentapi.Handler
+	router  *routing.Router
 	http    *http.Server
 }
 
@@ -51,8 +56,10 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	dbPath := filepath.Join(o.Data, "parley.db")
-	_, statErr := os.Stat(dbPath)
-	fresh := errors.Is(statErr, os.ErrNotExist)
+	fresh, err := needsDemo(o.Data, dbPath)
+	if err != nil {
+		return nil, err
+	}
 	store, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		return nil, err
@@ -67,7 +74,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.service = chat.NewService(store, memory.New(), o.Log)
+	s.router = routing.New(s.service, o.Log, routing.Options{OfferTimeout: o.OfferTimeout})
 	s.client = clientweb.New(s.service, s.blobs, o.Log)
+	s.agents = agentapi.New(s.service, s.router, s.blobs, o.Log)
 	s.client.Version = "parley " + Version
 	if o.PollTimeout > 0 {
 		s.client.PollTimeout = o.PollTimeout
@@ -80,12 +89,36 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
 	}
 	s.http.RegisterOnShutdown(s.client.Close)
+	s.http.RegisterOnShutdown(s.agents.Close)
 	return s, nil
+}
+
+// demoPending names a file that exists in a data directory from its first
+// start until the demo is seeded, so that a first start that fails or is
+// stopped after creating the store (a full disk, a SIGTERM while migrating)
+// does not leave a store that will never get the demo.
+const demoPending = ".demo-pending"
+
+// needsDemo reports whether the demo is to be seeded into the data directory:
+// when it has no store yet, or its first start did not get to seed it.
+func needsDemo(data, dbPath string) (bool, error) {
+	marker := filepath.Join(data, demoPending)
+	if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(marker, nil, 0o640); err != nil {
+			return false, fmt.Errorf("mark new data dir: %w", err)
+		}
+		return true, nil
+	}
+	_, err := os.Stat(marker)
+	return err == nil, nil
 }
 
 func (s *Server) configure(ctx context.Context, fresh bool) error {
 	if fresh {
 		if err := config.Demo().Apply(ctx, s.store); err != nil {
+			return fmt.Errorf("seed demo: %w", err)
+		}
+		if err := os.Remove(filepath.Join(s.opts.Data, demoPending)); err != nil {
 			return fmt.Errorf("seed demo: %w", err)
 		}
 		s.opts.Log.Info("seeded the demo tenant", "tenant", config.DemoTenant, "app_id", config.DemoApp)
@@ -103,6 +136,7 @@ func (s *Server) configure(ctx context.Context, fresh bool) error {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/clientweb/", s.client)
+	mux.Handle("/agent/api/", s.agents)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
@@ -124,18 +158,32 @@ func (s *Server) routes() http.Handler {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.opts.Log.Info("listening", "addr", ln.Addr().String())
 	s.logTryIt(ln.Addr())
+	routingCtx, stopRouting := context.WithCancel(ctx)
+	defer stopRouting()
+	routed := make(chan error, 1)
+	go func() { routed <- s.router.Run(routingCtx) }()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
 	select {
 	case err := <-errc:
+		stopRouting()
+		<-routed
 		s.close()
 		return err
+	case err := <-routed:
+		if err != nil {
+			s.http.Close()
+			s.close()
+			return fmt.Errorf("routing: %w", err)
+		}
 	case <-ctx.Done():
 	}
 	s.opts.Log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := s.http.Shutdown(shutdownCtx)
+	stopRouting()
+	<-routed
 	s.close()
 	return err
 }
@@ -164,6 +212,8 @@ func (s *Server) logTryIt(addr net.Addr) {
 	if tcp, ok := addr.(*net.TCPAddr); ok {
 		port = fmt.Sprint(tcp.Port)
 	}
+	s.opts.Log.Info("demo agent login: POST /agent/api/v1/login", "tenant", config.DemoTenant,
+		"username", config.DemoAgent, "password", config.DemoPassword)
 	s.opts.Log.Info("try the demo: curl -s -X POST 'http://localhost:" + port +
 		"/clientweb/api/v2/chats?tenantUrl=" + config.DemoTenant + "' -H 'Authorization: " +
 		clientweb.Scheme + " appId=" + config.DemoApp + ", clientId=my-first-client' -d '{}'")

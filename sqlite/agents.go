@@ -109,9 +109,51 @@ func (s *Store) DeleteToken(ctx context.Context, hash string) error {
 
 // LiveSessions returns every live session, oldest first.
 func (s *Store) LiveSessions(ctx context.Context) ([]chat.Session, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE ended = 0 ORDER BY created, rowid`)
+	return s.sessions(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE ended = 0 ORDER BY created, rowid`)
+}
+
+// AgentSessions returns the chats last assigned to the agent, newest first.
+func (s *Store) AgentSessions(ctx context.Context, agentID string, limit int) ([]chat.Session, error) {
+	return s.sessions(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE agent_id = ?
+		ORDER BY created DESC, rowid DESC LIMIT ?`, agentID, limit)
+}
+
+// PutWrapUp records an agent's wrap-up of a chat.
+func (s *Store) PutWrapUp(ctx context.Context, w chat.WrapUp) error {
+	return s.exec(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO wrapups (chat_id, agent_id, code, notes, created) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (chat_id, agent_id) DO UPDATE SET code = excluded.code, notes = excluded.notes, created = excluded.created`,
+			w.ChatID, w.AgentID, w.Code, w.Notes, w.Created.UnixMilli())
+		return err
+	})
+}
+
+// WrapUps returns the wrap-ups of a chat.
+func (s *Store) WrapUps(ctx context.Context, chatID string) ([]chat.WrapUp, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT chat_id, agent_id, code, notes, created FROM wrapups
+		WHERE chat_id = ? ORDER BY created`, chatID)
 	if err != nil {
-		return nil, fmt.Errorf("live sessions: %w", err)
+		return nil, fmt.Errorf("wrap-ups: %w", err)
+	}
+	defer rows.Close()
+	var out []chat.WrapUp
+	for rows.Next() {
+		var w chat.WrapUp
+		var created int64
+		if err := rows.Scan(&w.ChatID, &w.AgentID, &w.Code, &w.Notes, &created); err != nil {
+			return nil, err
+		}
+		w.Created = time.UnixMilli(created)
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// sessions runs a query that selects sessionColumns.
+func (s *Store) sessions(ctx context.Context, query string, args ...any) ([]chat.Session, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
 	}
 	defer rows.Close()
 	var out []chat.Session

@@ -67,19 +67,5 @@ func (s *Store) CloseCase(ctx context.Context, id string) error {
 
 // CaseSessions returns the sessions linked to the case, oldest first.
 func (s *Store) CaseSessions(ctx context.Context, caseID string) ([]chat.Session, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
-		WHERE case_id = ? ORDER BY created, rowid`, caseID)
-	if err != nil {
-		return nil, fmt.Errorf("case sessions: %w", err)
-	}
-	defer rows.Close()
-	var out []chat.Session
-	for rows.Next() {
-		sess, err := s.scanSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sess)
-	}
-	return out, rows.Err()
+	return s.sessions(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE case_id = ? ORDER BY created, rowid`, caseID)
 }

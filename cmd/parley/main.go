@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -56,9 +57,16 @@ func serve(args []string) error {
 	data := fs.String("data", env("PARLEY_DATA", "./parley-data"), "data directory (PARLEY_DATA)")
 	pollTimeout := fs.Duration("poll-timeout", envDuration("PARLEY_POLL_TIMEOUT", 10*time.Second), "how long an idle poll is held (PARLEY_POLL_TIMEOUT)")
 	configFile := fs.String("config", env("PARLEY_CONFIG", ""), "YAML file with tenants and entries (PARLEY_CONFIG)")
+	offerTimeout := fs.Duration("offer-timeout", envDuration("PARLEY_OFFER_TIMEOUT", 30*time.Second), "how long an agent has to accept a chat (PARLEY_OFFER_TIMEOUT)")
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil // -h asked for the flags, which Parse printed
+	} else if err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		// A flag given after a stray word would be silently dropped.
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -68,7 +76,7 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	srv, err := server.New(ctx, server.Options{
-		Addr: *addr, Data: *data, PollTimeout: *pollTimeout, ConfigFile: *configFile, Log: log,
+		Addr: *addr, Data: *data, PollTimeout: *pollTimeout, ConfigFile: *configFile, OfferTimeout: *offerTimeout, Log: log,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,106 @@
+package agentapi
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/parley-chat/parley/chat"
+	"github.com/parley-chat/parley/routing"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// HashPassword returns the bcrypt hash stored for an agent's password.
+func HashPassword(password string) (string, error) {
+	if len(password) < 8 || len(password) > 72 {
+		return "", chat.Errorf(chat.CodeInvalid, "a password has 8 to 72 characters")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return string(h), err
+}
+
+// dummyHash is compared against when the username is unknown, so that a
+// login takes as long for an unknown agent as for a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such agent here"), bcrypt.DefaultCost)
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Tenant   string `json:"tenant"`
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := h.readJSON(w, r, &req); err != nil {
+		writeError(w, h.Log, err)
+		return
+	}
+	ctx := r.Context()
+	a, err := h.Service.Store.AgentByUsername(ctx, chat.NormalizeTenant(req.Tenant), req.Username)
+	hash := dummyHash
+	if err == nil {
+		hash = []byte(a.PasswordHash)
+	} else if !errors.Is(err, chat.ErrNotFound) {
+		writeError(w, h.Log, err)
+		return
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || err != nil || a.Disabled {
+		writeError(w, h.Log, chat.Errorf(codeUnauthorized, "wrong tenant, username or password"))
+		return
+	}
+	token := chat.NewID() + chat.NewID()
+	t := chat.Token{Hash: tokenHash(token), AgentID: a.ID, Expires: h.Service.Now().Add(h.TokenTTL)}
+	if err := h.Service.Store.PutToken(ctx, t); err != nil {
+		writeError(w, h.Log, err)
+		return
+	}
+	h.Router.Login(a)
+	h.Log.Info("agent logged in", "agent_id", a.ID, "tenant", a.Tenant)
+	writeJSON(w, map[string]any{"token": token, "expires_at": t.Expires.UTC(), "agent": a})
+}
+
+// authenticate finds the agent of a request's bearer token. An agent whose
+// token is valid but whom routing does not know (the server restarted) is
+// logged back in, not ready.
+func (h *Handler) authenticate(r *http.Request) (*session, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		token = r.URL.Query().Get("token")
+	}
+	if token == "" {
+		return nil, errUnauthorized
+	}
+	ctx := r.Context()
+	t, err := h.Service.Store.Token(ctx, tokenHash(strings.TrimSpace(token)))
+	if errors.Is(err, chat.ErrNotFound) || (err == nil && h.Service.Now().After(t.Expires)) {
+		return nil, chat.Errorf(codeUnauthorized, "the login has expired or was revoked")
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := h.Service.Store.Agent(ctx, t.AgentID)
+	if errors.Is(err, chat.ErrNotFound) || (err == nil && a.Disabled) {
+		return nil, chat.Errorf(codeUnauthorized, "the account is disabled")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if h.Router.View(a.ID).State == routing.StateLoggedOut {
+		h.Router.Login(a)
+	}
+	return &session{agent: a, tokenHash: t.Hash}, nil
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := h.Service.Store.DeleteToken(r.Context(), s.tokenHash); err != nil {
+		return err
+	}
+	h.Router.Logout(s.agent.ID)
+	writeJSON(w, struct{}{})
+	return nil
+}

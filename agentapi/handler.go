@@ -1,0 +1,183 @@
+// Package agentapi serves the agent API (/agent/api/v1): login, state,
+// offers, sending in chats, transfers, cases, transcripts and a WebSocket
+// stream of offers and chat events. The browser console and third-party
+// desktops use it; docs/agent-api.md is its reference.
+package agentapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/chat"
+	"github.com/parley-chat/parley/clientweb"
+	"github.com/parley-chat/parley/routing"
+)
+
+// Prefix is the path the agent API lives under.
+const Prefix = "/agent/api/v1/"
+
+// Handler serves the agent API.
+type Handler struct {
+	Service  *chat.Service
+	Router   *routing.Router
+	Blobs    chat.Blobs
+	Log      *slog.Logger
+	TokenTTL time.Duration // lifetime of a login (default 12 h)
+	MaxBody  int64
+
+	mux  *http.ServeMux
+	quit chan struct{}
+}
+
+// New returns the agent API handler.
+func New(svc *chat.Service, router *routing.Router, blobs chat.Blobs, log *slog.Logger) *Handler {
+	h := &Handler{Service: svc, Router: router, Blobs: blobs, Log: log, TokenTTL: 12 * time.Hour,
+		MaxBody: chat.MaxEventsBody, quit: make(chan struct{})}
+	h.routes()
+	return h
+}
+
+// Close ends every agent stream, as the server shuts down.
+func (h *Handler) Close() { close(h.quit) }
+
+func (h *Handler) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("POST "+Prefix+"login", h.login)
+	auth := func(pattern string, fn authFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		m.Handle(method+" "+Prefix+path, h.authed(fn))
+	}
+	auth("POST logout", h.logout)
+	auth("GET me", h.me)
+	auth("PUT me/state", h.setState)
+	auth("PUT me/photo", h.setPhoto)
+	auth("GET stream", h.stream)
+	auth("GET chats", h.listChats)
+	auth("GET chats/{chatId}", h.getChat)
+	auth("GET chats/{chatId}/events", h.chatEvents)
+	auth("POST chats/{chatId}/events", h.sendEvents)
+	auth("POST chats/{chatId}/accept", h.accept)
+	auth("POST chats/{chatId}/reject", h.reject)
+	auth("POST chats/{chatId}/transfer", h.transfer)
+	auth("POST chats/{chatId}/end", h.end)
+	auth("POST chats/{chatId}/wrapup", h.wrapUp)
+	auth("POST chats/{chatId}/case", h.setCase)
+	auth("POST chats/{chatId}/case/close", h.closeCase)
+	auth("GET chats/{chatId}/casehistory", h.caseHistory)
+	auth("POST files", h.upload)
+	auth("GET files/{fileId}", h.download)
+	auth("GET agents", h.listAgents)
+	auth("POST agents", h.createAgent)
+	auth("PUT agents/{agentId}", h.updateAgent)
+	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, h.Log, chat.Errorf(chat.CodeUnspecified, "no such method: %s %s", r.Method, r.URL.Path))
+	})
+	h.mux = m
+}
+
+// ServeHTTP routes a request and never lets a panic take the server down.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil && v != http.ErrAbortHandler {
+			h.Log.Error("panic serving agent request", "path", r.URL.Path, "panic", v)
+			writeError(w, h.Log, errors.New("panic"))
+		}
+	}()
+	h.mux.ServeHTTP(w, r)
+}
+
+// session is an authenticated agent request.
+type session struct {
+	agent     chat.Agent
+	tokenHash string
+}
+
+type authFunc func(w http.ResponseWriter, r *http.Request, s *session) error
+
+// authed checks the bearer token (header, or ?token= for WebSocket
+// handshakes that cannot set headers) and runs fn.
+func (h *Handler) authed(fn authFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := h.authenticate(r)
+		if err == nil {
+			err = fn(w, r, s)
+		}
+		if err != nil {
+			writeError(w, h.Log, err)
+		}
+	})
+}
+
+// Error codes of the agent API beyond the customer table: 401 and 403.
+var (
+	errUnauthorized = chat.Errorf(codeUnauthorized, "log in first")
+	errForbidden    = chat.Errorf(codeForbidden, "administrators only")
+)
+
+const (
+	codeUnauthorized chat.Code = "4010"
+	codeForbidden    chat.Code = "4030"
+)
+
+func statusOf(c chat.Code) int {
+	switch c {
+	case codeUnauthorized:
+		return http.StatusUnauthorized
+	case codeForbidden:
+		return http.StatusForbidden
+	}
+	return clientweb.StatusOf(c)
+}
+
+func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
+	code := chat.ErrorCode(err)
+	if code == chat.CodeInternal {
+		log.Error("agent request failed", "err", err)
+	}
+	body, _ := json.Marshal(map[string]string{"error_code": string(code), "error_message": chat.ErrorMessage(err)})
+	writeRaw(w, statusOf(code), body)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeRaw(w, http.StatusInternalServerError, []byte(`{"error_code":"5500","error_message":"internal server error"}`))
+		return
+	}
+	writeRaw(w, http.StatusOK, body)
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// readJSON decodes a size-limited JSON body into v.
+func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return chat.Errorf(chat.CodeInvalid, "invalid JSON body: %v", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
+}
+
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBody))
+	if err != nil {
+		return nil, chat.Errorf(chat.CodeInvalid, "request body unreadable or over %d bytes", h.MaxBody)
+	}
+	return body, nil
+}

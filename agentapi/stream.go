@@ -1,0 +1,198 @@
+package agentapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/parley-chat/parley/chat"
+	"github.com/parley-chat/parley/routing"
+)
+
+// stream is the agent's WebSocket: a "routing" message whenever the agent's
+// state, offers or chats change, and an "events" message with every new
+// event of the agent's chats, in order per chat. ?cursors=chatA:12,chatB:40
+// resumes after a reconnect: each listed chat continues after that
+// sequence, any other chat of the agent starts from its beginning.
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *session) error {
+	cursors, err := parseCursors(r.URL.Query().Get("cursors"))
+	if err != nil {
+		return err
+	}
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{"*"}})
+	if err != nil {
+		return nil // Accept has answered the client
+	}
+	defer conn.CloseNow()
+	ctx := conn.CloseRead(r.Context())
+	st := &agentStream{h: h, conn: conn, agentID: s.agent.ID, cursors: cursors, wake: make(chan struct{}, 1), watches: map[string]func(){}}
+	defer st.unwatchAll()
+	err = st.run(ctx)
+	if err != nil && ctx.Err() == nil {
+		h.Log.Debug("agent stream ended", "agent_id", s.agent.ID, "err", err)
+	}
+	conn.Close(websocket.StatusNormalClosure, "")
+	return nil
+}
+
+func parseCursors(v string) (map[string]int64, error) {
+	out := map[string]int64{}
+	if v == "" {
+		return out, nil
+	}
+	for _, pair := range strings.Split(v, ",") {
+		id, seq, ok := strings.Cut(pair, ":")
+		n, err := strconv.ParseInt(seq, 10, 64)
+		if !ok || err != nil || n < 0 || id == "" {
+			return nil, chat.Errorf(chat.CodeInvalid, "cursors: want chatId:seq,…")
+		}
+		out[id] = n
+	}
+	return out, nil
+}
+
+type agentStream struct {
+	h       *Handler
+	conn    *websocket.Conn
+	agentID string
+	cursors map[string]int64
+	wake    chan struct{}
+	watches map[string]func()
+}
+
+// streamMessage is one message of the stream.
+type streamMessage struct {
+	Type    string        `json:"type"` // "routing" or "events"
+	Routing *routing.View `json:"routing,omitempty"`
+	ChatID  string        `json:"chat_id,omitempty"`
+}
+
+func (st *agentStream) run(ctx context.Context) error {
+	st.watch(routing.AgentTopic(st.agentID))
+	ping := time.NewTicker(30 * time.Second)
+	defer ping.Stop()
+	for {
+		view := st.h.Router.View(st.agentID)
+		// Flush the chats watched so far first: a chat that just ended has
+		// left the view, but its last events must still reach the agent.
+		if err := st.flushAll(ctx); err != nil {
+			return err
+		}
+		for _, id := range view.Chats {
+			st.watch(chat.ChatTopic(id))
+		}
+		st.unwatchGone(view.Chats)
+		if err := st.flushAll(ctx); err != nil {
+			return err
+		}
+		if err := st.send(ctx, streamMessage{Type: "routing", Routing: &view}); err != nil {
+			return err
+		}
+		select {
+		case <-st.wake:
+		case <-ping.C:
+			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err := st.conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return err
+			}
+		case <-st.h.quit:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// watch forwards wake-ups of a topic into the stream's one wake channel.
+func (st *agentStream) watch(topic string) {
+	if _, ok := st.watches[topic]; ok {
+		return
+	}
+	ch, stop := st.h.Service.Bus.Watch(topic)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ch:
+				select {
+				case st.wake <- struct{}{}:
+				default:
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	st.watches[topic] = func() { stop(); close(done) }
+}
+
+func (st *agentStream) unwatchGone(chats []string) {
+	keep := map[string]bool{routing.AgentTopic(st.agentID): true}
+	for _, id := range chats {
+		keep[chat.ChatTopic(id)] = true
+	}
+	for topic, stop := range st.watches {
+		if !keep[topic] {
+			stop()
+			delete(st.watches, topic)
+		}
+	}
+}
+
+func (st *agentStream) unwatchAll() {
+	for _, stop := range st.watches {
+		stop()
+	}
+}
+
+// flushAll sends every event the agent has not been given of watched chats.
+func (st *agentStream) flushAll(ctx context.Context) error {
+	for topic := range st.watches {
+		id, ok := strings.CutPrefix(topic, "chat.")
+		if !ok {
+			continue
+		}
+		if err := st.flush(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *agentStream) flush(ctx context.Context, chatID string) error {
+	for {
+		evs, err := st.h.Service.Store.Events(ctx, chatID, st.cursors[chatID], 500)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		buf := []byte(`{"type":"events","chat_id":`)
+		buf, _ = appendJSON(buf, chatID)
+		buf = append(buf, `,"events":`...)
+		buf = append(chat.AppendEventArray(buf, evs), '}')
+		if err := st.write(ctx, buf); err != nil {
+			return err
+		}
+		st.cursors[chatID] = evs[len(evs)-1].Seq
+	}
+}
+
+func (st *agentStream) send(ctx context.Context, m streamMessage) error {
+	buf, err := appendJSON(nil, m)
+	if err != nil {
+		return err
+	}
+	return st.write(ctx, buf)
+}
+
+// write sends one message with a deadline, so that a stalled agent
+// connection cannot hold its stream forever.
+func (st *agentStream) write(ctx context.Context, msg []byte) error {
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return st.conn.Write(wctx, websocket.MessageText, msg)
+}
