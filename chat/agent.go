@@ -62,6 +62,7 @@ type AgentStore interface {
 	Agents(ctx context.Context, tenant string) ([]Agent, error)
 	PutToken(ctx context.Context, t Token) error
 	Token(ctx context.Context, hash string) (Token, error)
+	// DeleteToken revokes a token and purges every expired one.
 	DeleteToken(ctx context.Context, hash string) error
 	// AgentSessions returns the chats an agent was last assigned,
 	// newest first.

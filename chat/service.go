@@ -107,10 +107,14 @@ func (s *Service) RequestChat(ctx context.Context, k ClientKey, e *Entry, req Ch
 		PhoneNumber: req.PhoneNumber, From: req.From, Parameters: req.Parameters,
 	}
 	first := []Event{{Type: TypeStatus, Payload: Payload{State: StateQueued, EWT: sess.EWT}}}
+	var made string // a case created for this request
 	if e.AutoCase {
-		c, err := s.clientCase(ctx, k, now)
+		c, created, err := s.clientCase(ctx, k, now)
 		if err != nil {
 			return Session{}, false, err
+		}
+		if created {
+			made = c.ID
 		}
 		sess.CaseID = c.ID
 		first = append(first, Event{Type: TypeCaseSet, Payload: Payload{CaseID: c.ID}})
@@ -127,6 +131,13 @@ func (s *Service) RequestChat(ctx context.Context, k ClientKey, e *Entry, req Ch
 		if err != nil {
 			return Session{}, false, fmt.Errorf("request chat: %w", err)
 		}
+		// A case made for this request and not the winner's would be taken
+		// for the client's open case by its next chat, splitting its history.
+		if made != "" && made != live.CaseID {
+			if err := s.Store.CloseCase(ctx, made); err != nil {
+				s.Log.Warn("close unused case", "case_id", made, "err", err)
+			}
+		}
 		return live, false, nil
 	}
 	if err != nil {
@@ -141,20 +152,21 @@ func (s *Service) RequestChat(ctx context.Context, k ClientKey, e *Entry, req Ch
 	return sess, true, nil
 }
 
-// clientCase returns the client's open case on the entry, creating one.
-func (s *Service) clientCase(ctx context.Context, k ClientKey, now time.Time) (Case, error) {
+// clientCase returns the client's open case on the entry, creating one; it
+// reports whether it did.
+func (s *Service) clientCase(ctx context.Context, k ClientKey, now time.Time) (Case, bool, error) {
 	c, err := s.Store.OpenCase(ctx, k)
 	if err == nil {
-		return c, nil
+		return c, false, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return Case{}, fmt.Errorf("open case: %w", err)
+		return Case{}, false, fmt.Errorf("open case: %w", err)
 	}
 	c = Case{ID: NewID(), ClientKey: k, Created: now}
 	if err := s.Store.PutCase(ctx, c); err != nil {
-		return Case{}, fmt.Errorf("create case: %w", err)
+		return Case{}, false, fmt.Errorf("create case: %w", err)
 	}
-	return c, nil
+	return c, true, nil
 }
 
 // ActiveChat returns the client's live chat on the entry.

@@ -23,9 +23,9 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []ch
 	var stored []chat.Event
 	err := s.exec(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO sessions (`+sessionColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', '', '', '')`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', '', '', ?)`,
 			sess.ID, sess.Tenant, sess.AppID, sess.ClientID, sess.State, sess.EWT,
-			sess.PhoneNumber, sess.From, params, sess.CaseID, sess.Created.UnixMilli())
+			sess.PhoneNumber, sess.From, params, sess.CaseID, sess.Created.UnixMilli(), sess.AgentID)
 		if isUnique(err) {
 			return chat.ErrConflict
 		}
@@ -75,8 +75,7 @@ func (s *Store) scanSession(row scanner) (chat.Session, error) {
 // SetCursor moves the client's delivery cursor forward.
 func (s *Store) SetCursor(ctx context.Context, chatID string, seq int64) error {
 	return s.exec(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`UPDATE sessions SET cursor = ? WHERE id = ? AND cursor < ?`, seq, chatID, seq)
-		return err
+		return mustChange(tx.Exec(`UPDATE sessions SET cursor = max(cursor, ?) WHERE id = ?`, seq, chatID))
 	})
 }
 
