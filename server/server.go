@@ -21,6 +21,7 @@ import (
 	"github.com/parley-chat/parley/memory"
 	"github.com/parley-chat/parley/routing"
 	"github.com/parley-chat/parley/sqlite"
+	"github.com/parley-chat/parley/web"
 )
 
 // Version is the server version, set at build time with -ldflags.
@@ -137,6 +138,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/clientweb/", s.client)
 	mux.Handle("/agent/api/", s.agents)
+	mux.Handle("/", web.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

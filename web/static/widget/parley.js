@@ -1,0 +1,1 @@
+// Parley chat widget: placeholder until the widget lands.
