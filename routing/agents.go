@@ -66,17 +66,23 @@ func (r *Router) SetState(agentID, state, reason string) error {
 	if state == StateReady {
 		st.reason = ""
 	} else {
-		for id := range st.offers {
-			if c := r.chats[id]; c != nil {
-				r.dropOffer(c)
-				c.declined[agentID] = true
-			}
-		}
+		r.withdrawOffers(st)
 	}
 	r.mu.Unlock()
 	r.notify(agentID)
 	r.dispatch()
 	return nil
+}
+
+// withdrawOffers takes back every offer of an agent who is no longer
+// ready, so that those chats go to someone else; the caller holds the lock.
+func (r *Router) withdrawOffers(a *agentState) {
+	for id := range a.offers {
+		if c := r.chats[id]; c != nil {
+			r.dropOffer(c)
+			c.declined[a.agent.ID] = true
+		}
+	}
 }
 
 // UpdateAgent refreshes a logged-in agent's profile (skills, capacity).
@@ -152,13 +158,19 @@ func (r *Router) owned(agentID, chatID string) *routed {
 
 // End ends an agent's chat.
 func (r *Router) End(ctx context.Context, agentID, chatID string) error {
-	r.mu.Lock()
-	c := r.owned(agentID, chatID)
-	r.mu.Unlock()
+	c := r.lockChat(chatID)
 	if c == nil {
 		return chat.Errorf(chat.CodeChatNotFound, "not your chat")
 	}
-	return r.svc.Finish(ctx, chatID, c.partyID, nil)
+	defer c.io.Unlock()
+	r.mu.Lock()
+	owned := r.owned(agentID, chatID) == c
+	partyID := c.partyID
+	r.mu.Unlock()
+	if !owned {
+		return chat.Errorf(chat.CodeChatNotFound, "not your chat")
+	}
+	return r.svc.Finish(ctx, chatID, partyID, nil)
 }
 
 // Transfer hands an agent's chat to another agent of the tenant (toAgent)
@@ -172,9 +184,13 @@ func (r *Router) Transfer(ctx context.Context, agentID, chatID, toAgent, toQueue
 			return err
 		}
 	}
-	r.mu.Lock()
-	c := r.owned(agentID, chatID)
+	c := r.lockChat(chatID)
 	if c == nil {
+		return chat.Errorf(chat.CodeChatNotFound, "not your chat")
+	}
+	defer c.io.Unlock()
+	r.mu.Lock()
+	if r.owned(agentID, chatID) != c {
 		r.mu.Unlock()
 		return chat.Errorf(chat.CodeChatNotFound, "not your chat")
 	}
@@ -185,25 +201,34 @@ func (r *Router) Transfer(ctx context.Context, agentID, chatID, toAgent, toQueue
 		}
 	}
 	partyID := c.partyID
-	if a := r.agents[agentID]; a != nil {
-		delete(a.chats, chatID)
-		a.idle = r.now()
-	}
-	if !c.connected.IsZero() {
-		r.timesOf(c.queue).add(r.now().Sub(c.connected))
-	}
-	c.agentID, c.partyID, c.connected, c.target = "", "", time.Time{}, toAgent
-	c.declined = map[string]bool{agentID: true}
+	queue, need := c.queue, c.entry.Skills
 	if toQueue != "" {
-		c.queue.name, c.entry.Skills = toQueue, skills
+		queue.name, need = toQueue, skills
 	}
-	ewt := r.estimate(c)
-	c.ewt = ewt
+	ewt := r.estimateIn(c, queue, need)
 	r.mu.Unlock()
 
+	// The chat stays with the agent until the customer has been told they
+	// left: holding c.io, no one else announces anything in it meanwhile,
+	// and no other agent can be offered it before then.
 	if err := r.svc.Leave(ctx, chatID, partyID, ewt); err != nil {
 		return err
 	}
+
+	r.mu.Lock()
+	if r.chats[chatID] == c { // it did not end meanwhile
+		if a := r.agents[agentID]; a != nil {
+			delete(a.chats, chatID)
+			a.idle = r.now()
+		}
+		if !c.connected.IsZero() {
+			r.timesOf(c.queue).add(r.now().Sub(c.connected))
+		}
+		c.agentID, c.partyID, c.connected, c.target = "", "", time.Time{}, toAgent
+		c.declined = map[string]bool{agentID: true}
+		c.queue, c.entry.Skills, c.ewt = queue, need, ewt
+	}
+	r.mu.Unlock()
 	r.log.Info("chat transferred", "chat_id", chatID, "from", agentID, "to_agent", toAgent, "to_queue", toQueue)
 	r.notify(agentID)
 	r.dispatch()

@@ -88,7 +88,7 @@ func (r *Router) dropOffer(c *routed) {
 
 // offerExpired moves an unanswered offer on. The agent who let it expire is
 // set not ready: they are probably away, and the next chat should not wait
-// for them too.
+// for them too, nor should the other chats offered to them.
 func (r *Router) offerExpired(o *offer) {
 	r.mu.Lock()
 	c := r.chats[o.chatID]
@@ -103,6 +103,7 @@ func (r *Router) offerExpired(o *offer) {
 	}
 	if a := r.agents[o.agentID]; a != nil {
 		a.state, a.reason = StateNotReady, "missed offer"
+		r.withdrawOffers(a)
 	}
 	r.mu.Unlock()
 	r.log.Info("offer expired", "chat_id", o.chatID, "agent_id", o.agentID)
@@ -112,10 +113,14 @@ func (r *Router) offerExpired(o *offer) {
 
 // Accept assigns the offered chat to the agent and joins them to it.
 func (r *Router) Accept(ctx context.Context, agentID, chatID string) error {
+	c := r.lockChat(chatID)
+	if c == nil {
+		return chat.Errorf(chat.CodeChatNotFound, "no offer of this chat for you")
+	}
+	defer c.io.Unlock()
 	r.mu.Lock()
-	c := r.chats[chatID]
 	a := r.agents[agentID]
-	if c == nil || a == nil || c.offer == nil || c.offer.agentID != agentID {
+	if r.chats[chatID] != c || a == nil || c.offer == nil || c.offer.agentID != agentID {
 		r.mu.Unlock()
 		return chat.Errorf(chat.CodeChatNotFound, "no offer of this chat for you")
 	}
@@ -128,10 +133,20 @@ func (r *Router) Accept(ctx context.Context, agentID, chatID string) error {
 	r.mu.Unlock()
 
 	if err := r.svc.Join(ctx, chatID, partyID, &agent); err != nil {
-		// The chat ended while it was offered; ended() has or will clean up.
+		// Nothing was stored, so the assignment is undone: a chat that
+		// ended meanwhile is forgotten (ended() may have run already),
+		// any other waits again, at its place in the queue.
 		r.mu.Lock()
-		delete(a.chats, chatID)
+		if cur := r.agents[agentID]; cur != nil {
+			delete(cur.chats, chatID)
+		}
+		c.agentID, c.partyID, c.connected = "", "", time.Time{}
+		if chat.ErrorCode(err) == chat.CodeChatNotFound && r.chats[chatID] == c {
+			delete(r.chats, chatID)
+		}
 		r.mu.Unlock()
+		r.notify(agentID)
+		r.dispatch()
 		return err
 	}
 	r.log.Info("chat assigned", "chat_id", chatID, "agent_id", agentID)

@@ -68,15 +68,25 @@ func Estimate(position, capacity, free int, aht time.Duration) int {
 
 // estimate computes c's estimate from its place in its queue; the caller
 // holds the lock.
-func (r *Router) estimate(c *routed) int {
+func (r *Router) estimate(c *routed) int { return r.estimateIn(c, c.queue, c.entry.Skills) }
+
+// estimateIn is c's estimate were it waiting in queue q for agents with the
+// skills (a transfer's destination); the caller holds the lock. A chat being
+// offered already holds the slot it will be handled in: it waits no longer,
+// and it is not ahead of anyone (counting it both ahead and in the agent's
+// load would count it twice).
+func (r *Router) estimateIn(c *routed, q queueKey, skills []string) int {
+	if c.offer != nil {
+		return 0
+	}
 	position := 1
 	for _, o := range r.chats {
-		if o != c && o.waiting() && o.queue == c.queue && o.order < c.order {
+		if o != c && o.queued() && o.queue == q && o.order < c.order {
 			position++
 		}
 	}
-	capacity, free := r.slots(c.key.Tenant, c.entry.Skills)
-	return Estimate(position, capacity, free, r.timesOf(c.queue).average())
+	capacity, free := r.slots(c.key.Tenant, skills)
+	return Estimate(position, capacity, free, r.timesOf(q).average())
 }
 
 // slots counts the capacity and free slots of the tenant's ready agents
@@ -92,14 +102,14 @@ func (r *Router) slots(tenant string, skills []string) (capacity, free int) {
 }
 
 // EstimateWait is the estimate of a chat requested now on e: behind every
-// chat waiting in its queue.
+// chat waiting in its queue that is not being offered.
 func (r *Router) EstimateWait(_ context.Context, e *chat.Entry) (int, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	q := queueKey{e.Tenant, e.QueueName()}
 	position := 1
 	for _, c := range r.chats {
-		if c.waiting() && c.queue == q {
+		if c.queued() && c.queue == q {
 			position++
 		}
 	}
@@ -107,27 +117,32 @@ func (r *Router) EstimateWait(_ context.Context, e *chat.Entry) (int, bool) {
 	return Estimate(position, capacity, free, r.timesOf(q).average()), true
 }
 
-// updateWaits tells waiting customers whose estimate changed.
+// updateWaits tells waiting customers whose estimate changed. Each chat's
+// estimate is taken and told holding its io lock, so that it never lands
+// in the log after the agent who took the chat meanwhile joined.
 func (r *Router) updateWaits(ctx context.Context) {
-	type change struct {
-		chatID string
-		ewt    int
-	}
-	var changes []change
 	r.mu.Lock()
+	var waiting []*routed
 	for _, c := range r.chats {
-		if !c.waiting() {
-			continue
-		}
-		if e := r.estimate(c); e != c.ewt {
-			c.ewt = e
-			changes = append(changes, change{c.id, e})
+		if c.waiting() {
+			waiting = append(waiting, c)
 		}
 	}
 	r.mu.Unlock()
-	for _, ch := range changes {
-		if err := r.svc.UpdateWait(ctx, ch.chatID, ch.ewt); err != nil {
-			r.log.Debug("update wait", "chat_id", ch.chatID, "err", err)
+	for _, c := range waiting {
+		c.io.Lock()
+		r.mu.Lock()
+		ewt, changed := 0, false
+		if r.chats[c.id] == c && c.waiting() {
+			ewt = r.estimate(c)
+			changed, c.ewt = ewt != c.ewt, ewt
 		}
+		r.mu.Unlock()
+		if changed {
+			if err := r.svc.UpdateWait(ctx, c.id, ewt); err != nil {
+				r.log.Debug("update wait", "chat_id", c.id, "err", err)
+			}
+		}
+		c.io.Unlock()
 	}
 }

@@ -16,41 +16,69 @@ const (
 // checkInactivity warns customers of assigned chats who have been silent for
 // the entry's warning period and ends the chats silent for its end period.
 func (r *Router) checkInactivity(ctx context.Context) {
-	type action struct {
-		chatID, partyID string
-		end             bool
-		msg             string
-	}
-	var actions []action
+	var due []*routed
 	now := r.now()
 	r.mu.Lock()
 	for _, c := range r.chats {
-		t := c.entry.Inactivity
-		if c.waiting() || (t.Warning == 0 && t.End == 0) {
-			continue
-		}
-		idle := now.Sub(c.lastCustomer)
-		switch {
-		case t.End > 0 && idle >= time.Duration(t.End):
-			c.lastCustomer = now.Add(time.Hour) // ending: do not fire again meanwhile
-			actions = append(actions, action{c.id, c.partyID, true, orDefault(t.EndMsg, DefaultEndMsg)})
-		case t.Warning > 0 && idle >= time.Duration(t.Warning) && !c.warned:
-			c.warned = true
-			actions = append(actions, action{c.id, c.partyID, false, orDefault(t.WarningMsg, DefaultWarningMsg)})
+		if t, _ := r.timeout(c, now); t != "" {
+			due = append(due, c)
 		}
 	}
 	r.mu.Unlock()
-	for _, a := range actions {
-		var err error
-		if a.end {
-			notice := chat.Event{Type: chat.TypeInactivityTimeout, Payload: chat.Payload{Msg: a.msg}}
-			err = r.svc.Finish(ctx, a.chatID, a.partyID, &notice)
-		} else {
-			err = r.svc.Notice(ctx, a.chatID, chat.TypeTimeoutWarning, a.msg)
-		}
-		if err != nil {
-			r.log.Warn("inactivity timeout", "chat_id", a.chatID, "err", err)
-		}
+	for _, c := range due {
+		r.enforceTimeout(ctx, c)
+	}
+}
+
+// timeout returns the notice c's customer's silence calls for at now, if
+// any: a warning, or the end; the caller holds the lock.
+func (r *Router) timeout(c *routed, now time.Time) (chat.Type, string) {
+	t := c.entry.Inactivity
+	if c.waiting() || (t.Warning == 0 && t.End == 0) {
+		return "", ""
+	}
+	idle := now.Sub(c.lastCustomer)
+	switch {
+	case t.End > 0 && idle >= time.Duration(t.End):
+		return chat.TypeInactivityTimeout, orDefault(t.EndMsg, DefaultEndMsg)
+	case t.Warning > 0 && idle >= time.Duration(t.Warning) && !c.warned:
+		return chat.TypeTimeoutWarning, orDefault(t.WarningMsg, DefaultWarningMsg)
+	}
+	return "", ""
+}
+
+// enforceTimeout decides again, holding c's io lock, what c's silence calls
+// for and appends it: the chat may have been transferred, ended or spoken
+// in since it was found due.
+func (r *Router) enforceTimeout(ctx context.Context, c *routed) {
+	c.io.Lock()
+	defer c.io.Unlock()
+	now := r.now()
+	r.mu.Lock()
+	var typ chat.Type
+	var msg string
+	if r.chats[c.id] == c {
+		typ, msg = r.timeout(c, now)
+	}
+	switch typ {
+	case chat.TypeInactivityTimeout:
+		c.lastCustomer = now.Add(time.Hour) // ending: do not fire again meanwhile
+	case chat.TypeTimeoutWarning:
+		c.warned = true
+	}
+	partyID := c.partyID
+	r.mu.Unlock()
+
+	var err error
+	switch typ {
+	case chat.TypeInactivityTimeout:
+		notice := chat.Event{Type: typ, Payload: chat.Payload{Msg: msg}}
+		err = r.svc.Finish(ctx, c.id, partyID, &notice)
+	case chat.TypeTimeoutWarning:
+		err = r.svc.Notice(ctx, c.id, typ, msg)
+	}
+	if err != nil {
+		r.log.Warn("inactivity timeout", "chat_id", c.id, "err", err)
 	}
 }
 

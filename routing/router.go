@@ -7,7 +7,11 @@
 // process, so a chat is never offered to two agents and never assigned past
 // an agent's capacity. The Router never calls the chat service while holding
 // its lock: decisions are taken under the lock, the events that announce
-// them are appended after it is released.
+// them are appended after it is released. So that a chat's log tells its
+// decisions in the order they were taken (no estimate after the agent
+// joined, no join before the previous agent left), each chat also has a
+// lock of its own, taken before the Router's and held from a decision about
+// the chat until the events announcing it are stored.
 package routing
 
 import (
@@ -32,6 +36,7 @@ type Router struct {
 	log          *slog.Logger
 	offerTimeout time.Duration
 	now          func() time.Time
+	tick         time.Duration // how often Run checks inactivity (estimates every 5 ticks)
 
 	mu     sync.Mutex
 	agents map[string]*agentState
@@ -57,6 +62,10 @@ func (a *agentState) load() int { return len(a.chats) + len(a.offers) }
 
 // routed is a live chat known to routing.
 type routed struct {
+	// io is held from a decision about the chat until the events that
+	// announce it are appended. Take it before r.mu, never while holding it.
+	io sync.Mutex
+
 	id       string
 	key      chat.ClientKey
 	entry    chat.Entry
@@ -78,6 +87,9 @@ type routed struct {
 
 func (c *routed) waiting() bool { return c.agentID == "" }
 
+// queued reports whether c waits for an offer: waiting and not offered.
+func (c *routed) queued() bool { return c.waiting() && c.offer == nil }
+
 // offer is a chat proposed to one agent until accepted, rejected or expired.
 type offer struct {
 	chatID, agentID string
@@ -96,7 +108,7 @@ func New(svc *chat.Service, log *slog.Logger, o Options) *Router {
 		o.OfferTimeout = 30 * time.Second
 	}
 	r := &Router{
-		svc: svc, log: log, offerTimeout: o.OfferTimeout, now: svc.Now,
+		svc: svc, log: log, offerTimeout: o.OfferTimeout, now: svc.Now, tick: time.Second,
 		agents: map[string]*agentState{}, chats: map[string]*routed{}, times: map[queueKey]*handleTimes{},
 	}
 	svc.Waits = r
@@ -127,7 +139,7 @@ func (r *Router) Run(ctx context.Context) error {
 		return err
 	}
 	r.dispatch()
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(r.tick)
 	defer tick.Stop()
 	for n := 0; ; n++ {
 		select {
@@ -144,23 +156,50 @@ func (r *Router) Run(ctx context.Context) error {
 }
 
 // restore loads every live chat: waiting ones back into their queues in
-// order of arrival, assigned ones back to their agents.
+// order of arrival, assigned ones back to their agents. Customers and agents
+// may already be at work meanwhile: chats requested since are routed
+// already, agents who logged in get their chats, and chats that ended while
+// the store was read are let go.
 func (r *Router) restore(ctx context.Context) error {
 	live, err := r.svc.Store.LiveSessions(ctx)
 	if err != nil {
 		return err
 	}
+	restored := map[string]bool{}
 	for _, s := range live {
 		e, err := r.svc.Store.Entry(ctx, s.Tenant, s.AppID)
 		if err != nil {
 			r.log.Warn("restore chat: entry gone", "chat_id", s.ID, "err", err)
 			continue
 		}
-		c := r.track(s, e)
+		party := ""
 		if s.AgentID != "" {
-			c.agentID, c.partyID = s.AgentID, r.partyOf(ctx, s.ID, s.AgentID)
-			c.connected, c.lastCustomer = r.now(), r.now()
+			party = r.partyOf(ctx, s.ID, s.AgentID)
 		}
+		r.mu.Lock()
+		if r.chats[s.ID] == nil {
+			restored[s.ID] = true
+			c := r.track(s, e)
+			if s.AgentID != "" {
+				c.agentID, c.partyID = s.AgentID, party
+				c.connected, c.lastCustomer = r.now(), r.now()
+				if a := r.agents[s.AgentID]; a != nil {
+					a.chats[s.ID] = true
+				}
+			}
+		}
+		r.mu.Unlock()
+	}
+	// A chat that ended before it was tracked was not seen to end.
+	still, err := r.svc.Store.LiveSessions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range still {
+		delete(restored, s.ID)
+	}
+	for id := range restored {
+		r.ended(id)
 	}
 	r.log.Info("routing restored", "live_chats", len(live))
 	return nil
@@ -186,10 +225,9 @@ func (r *Router) partyOf(ctx context.Context, chatID, agentID string) string {
 	}
 }
 
-// track adds a live chat to routing (waiting, unless the caller assigns it).
+// track adds a live chat to routing (waiting, unless the caller assigns
+// it); the caller holds the lock.
 func (r *Router) track(s chat.Session, e chat.Entry) *routed {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.seq++
 	c := &routed{
 		id: s.ID, key: s.ClientKey, entry: e, queue: queueKey{s.Tenant, e.QueueName()},
@@ -209,9 +247,25 @@ func (r *Router) stopOffers() {
 	}
 }
 
+// lockChat returns the tracked chat with its io lock held, or nil. The
+// caller checks under r.mu that the chat is still tracked (it may have
+// ended while the caller waited) and unlocks c.io when done.
+func (r *Router) lockChat(chatID string) *routed {
+	r.mu.Lock()
+	c := r.chats[chatID]
+	r.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	c.io.Lock()
+	return c
+}
+
 // ChatRequested queues a new chat and offers it if an agent is free.
 func (r *Router) ChatRequested(s chat.Session, e chat.Entry) {
+	r.mu.Lock()
 	r.track(s, e)
+	r.mu.Unlock()
 	r.dispatch()
 }
 
