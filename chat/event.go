@@ -134,5 +134,18 @@ var signalTypes = map[string]bool{
 	"ICE_CANDIDATE": true, "END_CALL": true, "CALL_REJECTED": true,
 }
 
+// DedupKey is what makes e idempotent (§5): its sender's party and its
+// msg_id, or "" when e is always stored. Keys are per sender because ids are
+// only unique per sender: the web script numbers its messages "1", "3"…, and
+// an agent's id must never swallow a customer's message. Android sends the
+// string "null" when it has no id; treating it as one would drop every
+// message after the first.
+func (e *Event) DedupKey() string {
+	if !e.Type.Deduplicated() || e.MsgID == "" || e.MsgID == "null" {
+		return ""
+	}
+	return e.PartyID + "\x00" + e.MsgID
+}
+
 // Own reports whether the customer of the chat sent e.
 func (e *Event) Own() bool { return e.PartyID == e.ChatID }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 )
 
 // Store keeps configuration, sessions and the ordered event log of every chat.
@@ -41,8 +42,8 @@ type SessionStore interface {
 	LiveSession(ctx context.Context, k ClientKey) (Session, error)
 	// Append stores events at the end of a live chat's log, assigning each
 	// the next sequence number, and applies u in the same transaction. An
-	// event whose type is Deduplicated and whose msg_id the chat already
-	// holds is skipped. It returns the events stored, and fails with
+	// event whose non-empty DedupKey the chat already holds (the same
+	// sender's msg_id) is skipped and takes no sequence number. It returns the events stored, and fails with
 	// ErrNotFound when the chat does not exist or has ended.
 	Append(ctx context.Context, chatID string, evs []Event, u SessionUpdate) ([]Event, error)
 	// Events returns up to limit events with a sequence above after, in order.
@@ -98,3 +99,37 @@ type Blobs interface {
 
 // ErrTooLarge is returned by Blobs.Put for inputs over the limit.
 var ErrTooLarge = errors.New("too large")
+
+// PushStore keeps the push outbox: notifications owed to subscribed devices,
+// written when an event needing attention is stored and removed once sent
+// or given up. Rows outlive restarts, so a push is not lost with a node.
+//
+// It is not yet part of Store because not every store implements it; the
+// contract suite (storetest) requires it of every store it runs against.
+type PushStore interface {
+	// QueuePush stores a job. A job for the same chat and sequence is kept
+	// once: the first one stays as it is.
+	QueuePush(ctx context.Context, j PushJob) error
+	// ClaimPushes returns up to limit jobs due at now (NotBefore not after
+	// it), earliest first, and makes them due again only at until: a lease,
+	// so that no other worker takes them meanwhile and a worker that dies
+	// leaves them to be tried again. The jobs returned carry the new
+	// NotBefore.
+	ClaimPushes(ctx context.Context, now, until time.Time, limit int) ([]PushJob, error)
+	// RetryPush stores the job's NotBefore and Attempts; ErrNotFound when
+	// the job is gone.
+	RetryPush(ctx context.Context, j PushJob) error
+	// DeletePush removes a job; removing one that is gone is not an error.
+	DeletePush(ctx context.Context, chatID string, seq int64) error
+}
+
+// PushJob is one notification in the push outbox: the event Seq of ChatID
+// needs its device told, not before NotBefore. What to send is read when it
+// is sent, so that a client that was given the event meanwhile, or a
+// cancelled subscription, sends nothing.
+type PushJob struct {
+	ChatID    string
+	Seq       int64
+	NotBefore time.Time
+	Attempts  int // failed attempts so far
+}

@@ -53,14 +53,12 @@ func appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat.SessionUpd
 	return stored, updateSession(tx, chatID, last, u)
 }
 
-// dedupKey is the key an event is made idempotent by, or nil. Android sends
-// the string "null" when it has no id; treating it as one would drop every
-// message after the first.
+// dedupKey is the column value of an event's DedupKey: NULL when it has none.
 func dedupKey(ev *chat.Event) any {
-	if !ev.Type.Deduplicated() || ev.MsgID == "" || ev.MsgID == "null" {
-		return nil
+	if k := ev.DedupKey(); k != "" {
+		return k
 	}
-	return ev.MsgID
+	return nil
 }
 
 func updateSession(tx *sql.Tx, chatID string, last int64, u chat.SessionUpdate) error {

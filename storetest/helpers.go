@@ -45,6 +45,12 @@ func message(chatID, msgID, text string) chat.Event {
 		Time: t0, Payload: chat.Payload{Msg: text, MsgText: text}}
 }
 
+// fromParty returns ev as sent by another party than the customer.
+func fromParty(ev chat.Event, partyID string) chat.Event {
+	ev.PartyID = partyID
+	return ev
+}
+
 // event returns an event of any type whose Msg tells it apart in tests.
 func event(chatID string, typ chat.Type, msgID, text string) chat.Event {
 	ev := message(chatID, msgID, text)

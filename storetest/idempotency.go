@@ -70,6 +70,15 @@ var dedupCases = []struct {
 		stored: [][]string{{"a", "b"}, {"c"}},
 	},
 	{
+		name: "the same msg_id from another party is another event",
+		sends: [][]chat.Event{
+			{message("c", "1", "a")},
+			{fromParty(message("c", "1", "b"), "agent-party"), fromParty(message("c", "1", "c"), "agent-party")},
+			{message("c", "1", "d")},
+		},
+		stored: [][]string{{"a"}, {"b"}, {}},
+	},
+	{
 		name:   "msg_ids are compared verbatim",
 		sends:  [][]chat.Event{{message("c", "m1", "a"), message("c", "M1", "b"), message("c", "m1 ", "c"), message("c", " m1", "d")}},
 		stored: [][]string{{"a", "b", "c", "d"}},
