@@ -29,6 +29,7 @@ type memStore struct {
 	agents   map[string]chat.Agent
 	tokens   map[string]chat.Token
 	wrapUps  []chat.WrapUp
+	outbox   map[pushKey]chat.PushJob // made on first use
 }
 
 var _ chat.Store = (*memStore)(nil)
@@ -175,11 +176,12 @@ func (m *memStore) appendLocked(s *chat.Session, evs []chat.Event) []chat.Event 
 }
 
 func (m *memStore) duplicate(chatID string, ev chat.Event) bool {
-	if !ev.Type.Deduplicated() || ev.MsgID == "" || ev.MsgID == "null" {
+	key := ev.DedupKey()
+	if key == "" {
 		return false
 	}
 	return slices.ContainsFunc(m.events[chatID], func(old chat.Event) bool {
-		return old.Type.Deduplicated() && old.MsgID == ev.MsgID
+		return old.DedupKey() == key
 	})
 }
 
