@@ -2,6 +2,7 @@ package agentapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,7 +17,8 @@ import (
 // state, offers or chats change, and an "events" message with every new
 // event of the agent's chats, in order per chat. ?cursors=chatA:12,chatB:40
 // resumes after a reconnect: each listed chat continues after that
-// sequence, any other chat of the agent starts from its beginning.
+// sequence (up to its end, for one of the agent's that ended meanwhile),
+// any other chat of the agent starts from its beginning.
 func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *session) error {
 	cursors, err := parseCursors(r.URL.Query().Get("cursors"))
 	if err != nil {
@@ -72,6 +74,9 @@ type streamMessage struct {
 
 func (st *agentStream) run(ctx context.Context) error {
 	st.watch(routing.AgentTopic(st.agentID))
+	if err := st.watchResumed(ctx); err != nil {
+		return err
+	}
 	ping := time.NewTicker(30 * time.Second)
 	defer ping.Stop()
 	for {
@@ -106,6 +111,26 @@ func (st *agentStream) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// watchResumed watches the chats of the cursors that the agent handled
+// last. One that ended while the stream was down has left the view, but
+// what happened up to its end (the customer's last words, the end itself)
+// is still the agent's: watched, it is flushed once before it is let go.
+func (st *agentStream) watchResumed(ctx context.Context) error {
+	for id := range st.cursors {
+		sess, err := st.h.Service.Store.Session(ctx, id)
+		if errors.Is(err, chat.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if sess.AgentID == st.agentID {
+			st.watch(chat.ChatTopic(id))
+		}
+	}
+	return nil
 }
 
 // watch forwards wake-ups of a topic into the stream's one wake channel.

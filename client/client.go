@@ -107,15 +107,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 // NewWithConfig returns a client configured by cfg. It fails only when
 // cfg.BaseURL is not an absolute http or https URL.
 func NewWithConfig(cfg Config) (*Client, error) {
-	u, err := url.Parse(cfg.BaseURL)
+	base, err := checkBaseURL(cfg.BaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("new client: base URL: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("new client: base URL %q: scheme must be http or https", cfg.BaseURL)
-	}
-	if u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("new client: base URL %q: want scheme://host[/path] only", cfg.BaseURL)
+		return nil, fmt.Errorf("new client: %w", err)
 	}
 	cfg.Header = cfg.Header.Clone()
 	hc := cfg.HTTPClient
@@ -128,10 +122,26 @@ func NewWithConfig(cfg Config) (*Client, error) {
 	}
 	return &Client{
 		cfg:  cfg,
-		base: strings.TrimRight(u.String(), "/"),
+		base: base,
 		auth: authorization(cfg.AppID, cfg.ClientID, cfg.QuoteAuth),
 		hc:   hc,
 	}, nil
+}
+
+// checkBaseURL returns raw without its trailing slash when it is an
+// absolute http or https URL with nothing after its path.
+func checkBaseURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("base URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("base URL %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("base URL %q: want scheme://host[/path] only", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
 }
 
 // Config returns the settings the client was made with. Its HTTPClient is

@@ -1,6 +1,7 @@
-// Package client talks to a Parley server the way a customer's app does: it
-// speaks the Mobile/Web Messaging API v2 (spec api-v2.md) over HTTP and
-// nothing else. The test suite, load generators and Go programs import it.
+// Package client talks to a Parley server the way a customer's app does,
+// speaking the Mobile/Web Messaging API v2 (spec api-v2.md) over HTTP and
+// nothing else, and the way an agent's desktop does (Agent). The test
+// suite, load generators and Go programs import it.
 //
 // A Client is bound to one tenant, one scenario entry (appId) and one app
 // installation (clientId). It holds no mutable state of its own and is safe
@@ -12,7 +13,13 @@
 // ErrBadResponse. Wrapping errors name the operation, so errors.As and
 // errors.Is see through them.
 //
-// The package imports only the standard library, and never the server's
-// packages: it must keep working against any server that honours the wire
-// contract, and it is the second, independent reading of that contract.
+// An Agent (NewAgent) is the other side: an agent's desktop speaking the
+// agent API (/agent/api/v1), bearer-token login, offers, chats, cases,
+// administration, and an AgentStream of routing changes and chat events
+// over a WebSocket.
+//
+// The package imports the standard library and, for the agent stream,
+// github.com/coder/websocket; never the server's packages: it must keep
+// working against any server that honours the wire contract, and it is the
+// second, independent reading of that contract.
 package client

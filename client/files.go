@@ -157,6 +157,11 @@ func (c *Client) download(ctx context.Context, u string, auth bool) (Download, e
 	if err != nil {
 		return Download{}, err
 	}
+	return readDownload(resp)
+}
+
+// readDownload reads a file answer; anything but a 200 is an *APIError.
+func readDownload(resp *http.Response) (Download, error) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return Download{}, readAPIError(resp)

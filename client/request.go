@@ -29,6 +29,18 @@ func (c *Client) Call(ctx context.Context, method, path string, query url.Values
 
 // call is Call without the operation prefix on errors.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	return exchangeJSON(ctx, method, c.apiURL(path, query), in, out,
+		func(ctx context.Context, method, u string, body io.Reader, contentType string) (*http.Response, error) {
+			return c.send(ctx, method, u, body, contentType, true)
+		})
+}
+
+// sendFunc performs one exchange the way a client authenticates.
+type sendFunc func(ctx context.Context, method, u string, body io.Reader, contentType string) (*http.Response, error)
+
+// exchangeJSON sends in (when not nil) as JSON to u through send and
+// decodes the answer, a JSON object, into out (when not nil).
+func exchangeJSON(ctx context.Context, method, u string, in, out any, send sendFunc) error {
 	var body io.Reader
 	contentType := ""
 	if in != nil {
@@ -39,7 +51,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		body = bytes.NewReader(b)
 		contentType = "application/json; charset=utf-8"
 	}
-	resp, err := c.send(ctx, method, c.apiURL(path, query), body, contentType, true)
+	resp, err := send(ctx, method, u, body, contentType)
 	if err != nil {
 		return err
 	}
@@ -94,20 +106,30 @@ func segments(parts ...string) (string, error) {
 // send performs one exchange. API requests carry the Authorization header;
 // the absolute file download carries none, as the SDKs' image views do.
 func (c *Client) send(ctx context.Context, method, u string, body io.Reader, contentType string, auth bool) (*http.Response, error) {
+	authz := ""
+	if auth {
+		authz = c.auth
+	}
+	return roundTrip(ctx, c.hc, method, u, body, contentType, authz, c.cfg.Header)
+}
+
+// roundTrip performs one exchange through hc with the Authorization value
+// authz (none when ""), then the extra headers.
+func roundTrip(ctx context.Context, hc *http.Client, method, u string, body io.Reader, contentType, authz string, extra http.Header) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}
-	if auth {
-		req.Header.Set("Authorization", c.auth)
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	for k, vs := range c.cfg.Header {
+	for k, vs := range extra {
 		req.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("send request: %w", err)
 	}

@@ -19,9 +19,15 @@ func Handler() http.Handler {
 		panic(err) // the embedded tree is fixed at build time
 	}
 	files := http.FileServerFS(root)
+	console, err := fs.Sub(root, "console")
+	if err != nil {
+		panic(err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /widget/", assets(files))
-	mux.Handle("GET /agent/", assets(files))
+	// The console lives in static/console but is served at /agent/, next
+	// to the agent API it speaks (/agent/api/v1/).
+	mux.Handle("GET /agent/", assets(http.StripPrefix("/agent", http.FileServerFS(console))))
 	mux.Handle("GET /demo/", assets(files))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path = "/demo/"
