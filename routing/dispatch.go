@@ -40,8 +40,10 @@ func (r *Router) waitingChats() []*routed {
 }
 
 // bestAgent picks who is offered c: the transfer's target if it can take it,
-// else the ready agent of the tenant with a free slot and every skill of the
-// entry who has been idle longest and has not declined c.
+// else, among the ready agents of the tenant with a free slot and every skill
+// of the entry who have not declined c, the one with the fewest chats and,
+// between equals, the one idle longest: an agent of capacity 3 with two
+// chats does not get a third while a colleague has none.
 func (r *Router) bestAgent(c *routed) *agentState {
 	if t := r.agents[c.target]; t != nil && r.eligible(t, c) {
 		return t
@@ -51,7 +53,7 @@ func (r *Router) bestAgent(c *routed) *agentState {
 		if !r.eligible(a, c) || c.declined[a.agent.ID] {
 			continue
 		}
-		if best == nil || a.idle.Before(best.idle) || (a.idle.Equal(best.idle) && a.agent.ID < best.agent.ID) {
+		if best == nil || better(a, best) {
 			best = a
 		}
 	}
@@ -62,6 +64,17 @@ func (r *Router) bestAgent(c *routed) *agentState {
 		return r.bestAgent(c)
 	}
 	return best
+}
+
+// better reports whether a should be offered a chat before b.
+func better(a, b *agentState) bool {
+	if la, lb := a.load(), b.load(); la != lb {
+		return la < lb
+	}
+	if !a.idle.Equal(b.idle) {
+		return a.idle.Before(b.idle)
+	}
+	return a.agent.ID < b.agent.ID
 }
 
 func (r *Router) eligible(a *agentState, c *routed) bool {

@@ -3,6 +3,7 @@ package routing_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/routing"
 )
@@ -220,10 +221,11 @@ func TestLoggingOutWithdrawsOffersButKeepsChats(t *testing.T) {
 	h := newHarness(t)
 	h.login("ann", 2)
 	h.login("bob", 1)
-	h.ready("ann", "bob")
+	h.ready("ann")
 	kept, offered := h.request(salesApp), h.request(salesApp)
 	h.accept("ann", kept.ID)
 	h.wantOffers("ann", offered.ID)
+	h.ready("bob") // the offer stays with ann
 
 	h.router.Logout("ann")
 	h.wantOffers("bob", offered.ID)
@@ -254,4 +256,18 @@ func TestAgentsAreToldWhenTheirOffersChange(t *testing.T) {
 	default:
 		t.Fatal("no wake-up on the agent's topic when a chat was assigned")
 	}
+}
+
+func TestAnAgentWithFewerChatsIsOfferedBeforeALongerIdleOne(t *testing.T) {
+	h := newHarness(t)
+	h.login("ann", 3)
+	h.ready("ann")
+	first := h.request(salesApp)
+	h.accept("ann", first.ID)
+	h.clock.Advance(time.Minute)
+	h.login("bob", 3)
+	h.ready("bob") // idle for less time than ann, but with no chat
+	next := h.request(salesApp)
+	h.wantOffers("bob", next.ID)
+	h.wantOffers("ann")
 }

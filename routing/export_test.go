@@ -11,16 +11,6 @@ import (
 // so that timeouts of milliseconds can be tested. Call it before Run.
 func (r *Router) SetTick(d time.Duration) { r.tick = d }
 
-// Restore does what Run does before its loop: rebuild the queues from the
-// store and offer what can be offered.
-func (r *Router) Restore(ctx context.Context) error {
-	if err := r.restore(ctx); err != nil {
-		return err
-	}
-	r.dispatch()
-	return nil
-}
-
 // UpdateWaits tells waiting customers their changed estimates now, as Run
 // does every few ticks.
 func (r *Router) UpdateWaits(ctx context.Context) { r.updateWaits(ctx) }

@@ -35,8 +35,9 @@ const (
 	warningMsg        = "still there?"
 	endMsg            = "closed for inactivity"
 
-	// waitLimit bounds every wait for something asynchronous.
-	waitLimit = 5 * time.Second
+	// waitLimit bounds every wait for something asynchronous; generous,
+	// because a loaded CI machine is slow, and a passing wait ends early.
+	waitLimit = 30 * time.Second
 )
 
 func testEntries() map[string][]chat.Entry {

@@ -38,6 +38,8 @@ type Router struct {
 	now          func() time.Time
 	tick         time.Duration // how often Run checks inactivity (estimates every 5 ticks)
 
+	restoreOnce sync.Once
+
 	mu     sync.Mutex
 	agents map[string]*agentState
 	chats  map[string]*routed
@@ -132,13 +134,25 @@ func (r *Router) notify(agentIDs ...string) {
 	}
 }
 
-// Run rebuilds the queues from the store, then keeps estimates current and
-// enforces inactivity timeouts until ctx ends.
+// Restore rebuilds the queues from the store and offers what it can. A
+// server calls it before it reports ready, so that no agent logs in to a
+// router that does not know their chats yet.
+func (r *Router) Restore(ctx context.Context) error {
+	var err error
+	r.restoreOnce.Do(func() {
+		if err = r.restore(ctx); err == nil {
+			r.dispatch()
+		}
+	})
+	return err
+}
+
+// Run restores the queues if Restore has not, then keeps estimates current
+// and enforces inactivity timeouts until ctx ends.
 func (r *Router) Run(ctx context.Context) error {
-	if err := r.restore(ctx); err != nil {
+	if err := r.Restore(ctx); err != nil {
 		return err
 	}
-	r.dispatch()
 	tick := time.NewTicker(r.tick)
 	defer tick.Stop()
 	for n := 0; ; n++ {

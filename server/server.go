@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/agentapi"
@@ -19,7 +20,11 @@ import (
 	"github.com/parley-chat/parley/config"
 	"github.com/parley-chat/parley/files"
 	"github.com/parley-chat/parley/memory"
+	"github.com/parley-chat/parley/natsbus"
+	"github.com/parley-chat/parley/postgres"
+	"github.com/parley-chat/parley/push"
 	"github.com/parley-chat/parley/routing"
+	"github.com/parley-chat/parley/rtc"
 	"github.com/parley-chat/parley/sqlite"
 	"github.com/parley-chat/parley/web"
 )
@@ -31,22 +36,32 @@ var Version = "0.1.0-dev"
 type Options struct {
 	Addr         string        // listen address, e.g. ":8080"
 	Data         string        // data directory (store file and uploads)
+	Store        string        // PostgreSQL URL (postgres://…) shared by nodes; "" for SQLite in Data
+	Bus          string        // NATS URL (nats://…) shared by nodes; "" for the in-process bus
 	PollTimeout  time.Duration // how long an idle poll is held
 	ConfigFile   string        // optional YAML file applied at start
 	OfferTimeout time.Duration // how long an agent has to accept an offer
+	PushGrace    time.Duration // how long an event waits for a poll before a push (default 10 s)
+	TURN         rtc.Config    // the embedded TURN/STUN server; none when TURN.Addr is ""
 	Log          *slog.Logger
 }
 
 // Server is a running-to-be Parley node.
 type Server struct {
 	opts    Options
-	store   *sqlite.Store
+	store   nodeStore
+	bus     chat.Bus
 	blobs   *files.Disk
 	service *chat.Service
 	client  *clientweb.Handler
 	agents  *agentapi.Handler
 	router  *routing.Router
+	push    *push.Notifier
+	turn    *rtc.Server // nil unless Options.TURN.Addr is set
 	http    *http.Server
+
+	// stopPush stops the push worker and waits for its sends; set by Serve.
+	stopPush func()
 }
 
 // New opens the data directory, migrates the store, applies the
@@ -56,29 +71,38 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err := os.MkdirAll(o.Data, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	dbPath := filepath.Join(o.Data, "parley.db")
-	fresh, err := needsDemo(o.Data, dbPath)
+	bus, err := openBus(o)
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, dbPath)
+	store, fresh, err := openStore(ctx, o)
 	if err != nil {
+		closeBus(bus, o.Log)
 		return nil, err
 	}
-	s := &Server{opts: o, store: store}
+	s := &Server{opts: o, store: store, bus: bus}
 	if s.blobs, err = files.OpenDisk(filepath.Join(o.Data, "files")); err != nil {
 		store.Close()
+		closeBus(bus, o.Log)
 		return nil, err
 	}
 	if err := s.configure(ctx, fresh); err != nil {
 		s.close()
 		return nil, err
 	}
-	s.service = chat.NewService(store, memory.New(), o.Log)
+	if err := s.startTURN(); err != nil {
+		s.close()
+		return nil, err
+	}
+	s.service = chat.NewService(store, bus, o.Log)
 	s.router = routing.New(s.service, o.Log, routing.Options{OfferTimeout: o.OfferTimeout})
+	s.push = push.New(s.service, store, o.Log, push.Options{Grace: o.PushGrace})
 	s.client = clientweb.New(s.service, s.blobs, o.Log)
 	s.agents = agentapi.New(s.service, s.router, s.blobs, o.Log)
 	s.client.Version = "parley " + Version
+	if s.turn != nil {
+		s.client.EmbeddedTURN = s.turn.Relay()
+	}
 	if o.PollTimeout > 0 {
 		s.client.PollTimeout = o.PollTimeout
 	}
@@ -92,6 +116,53 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s.http.RegisterOnShutdown(s.client.Close)
 	s.http.RegisterOnShutdown(s.agents.Close)
 	return s, nil
+}
+
+// nodeStore is what a node needs of its store.
+type nodeStore interface {
+	chat.Store
+	chat.PushStore
+}
+
+// openStore opens the store o names: PostgreSQL for a postgres:// URL, the
+// SQLite file in the data directory by default. fresh reports a new SQLite
+// store, to be seeded with the demo; a PostgreSQL store is seeded when it
+// has no tenant (see configure).
+func openStore(ctx context.Context, o Options) (st nodeStore, fresh bool, err error) {
+	switch {
+	case o.Store == "":
+		dbPath := filepath.Join(o.Data, "parley.db")
+		if fresh, err = needsDemo(o.Data, dbPath); err != nil {
+			return nil, false, err
+		}
+		st, err := sqlite.Open(ctx, dbPath)
+		return st, fresh, err
+	case strings.HasPrefix(o.Store, "postgres://"), strings.HasPrefix(o.Store, "postgresql://"):
+		st, err := postgres.Open(ctx, o.Store)
+		return st, false, err
+	}
+	return nil, false, errors.New("store: want a postgres:// URL, or none for SQLite in the data directory")
+}
+
+// openBus opens the bus o names: NATS for a nats:// (or tls://) URL, the
+// in-process bus by default.
+func openBus(o Options) (chat.Bus, error) {
+	switch {
+	case o.Bus == "":
+		return memory.New(), nil
+	case strings.HasPrefix(o.Bus, "nats://"), strings.HasPrefix(o.Bus, "tls://"):
+		return natsbus.Open(o.Bus, natsbus.Options{Log: o.Log})
+	}
+	return nil, errors.New("bus: want a nats:// URL, or none for the in-process bus")
+}
+
+// closeBus closes a bus that holds a connection.
+func closeBus(bus chat.Bus, log *slog.Logger) {
+	if c, ok := bus.(interface{ Close() error }); ok {
+		if err := c.Close(); err != nil {
+			log.Error("close bus", "err", err)
+		}
+	}
 }
 
 // demoPending names a file that exists in a data directory from its first
@@ -115,11 +186,21 @@ func needsDemo(data, dbPath string) (bool, error) {
 }
 
 func (s *Server) configure(ctx context.Context, fresh bool) error {
+	if pg, ok := s.store.(*postgres.Store); ok {
+		// Nodes sharing the database configure it one at a time; the first
+		// to find it without tenants seeds the demo.
+		return pg.Exclusive(ctx, s.apply)
+	}
+	return s.apply(ctx, fresh)
+}
+
+// apply seeds the demo when asked to, then applies the configuration file.
+func (s *Server) apply(ctx context.Context, fresh bool) error {
 	if fresh {
 		if err := config.Demo().Apply(ctx, s.store); err != nil {
 			return fmt.Errorf("seed demo: %w", err)
 		}
-		if err := os.Remove(filepath.Join(s.opts.Data, demoPending)); err != nil {
+		if err := os.Remove(filepath.Join(s.opts.Data, demoPending)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("seed demo: %w", err)
 		}
 		s.opts.Log.Info("seeded the demo tenant", "tenant", config.DemoTenant, "app_id", config.DemoApp)
@@ -132,6 +213,20 @@ func (s *Server) configure(ctx context.Context, fresh bool) error {
 		return err
 	}
 	return f.Apply(ctx, s.store)
+}
+
+// startTURN starts the embedded TURN/STUN server if one is configured.
+func (s *Server) startTURN() error {
+	c := s.opts.TURN
+	if c.Addr == "" {
+		return nil
+	}
+	if c.Log == nil {
+		c.Log = s.opts.Log
+	}
+	var err error
+	s.turn, err = rtc.Listen(c)
+	return err
 }
 
 func (s *Server) routes() http.Handler {
@@ -160,10 +255,21 @@ func (s *Server) routes() http.Handler {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.opts.Log.Info("listening", "addr", ln.Addr().String())
 	s.logTryIt(ln.Addr())
+	// Routing knows every live chat before the first request is served.
+	if err := s.router.Restore(ctx); err != nil {
+		s.close()
+		return fmt.Errorf("restore routing: %w", err)
+	}
 	routingCtx, stopRouting := context.WithCancel(ctx)
 	defer stopRouting()
 	routed := make(chan error, 1)
 	go func() { routed <- s.router.Run(routingCtx) }()
+	// The push worker outlives ctx until close: events of the shutdown
+	// (routing's last notices) are still queued, and sends under way finish.
+	pushCtx, cancelPush := context.WithCancel(context.WithoutCancel(ctx))
+	pushed := make(chan error, 1)
+	go func() { pushed <- s.push.Run(pushCtx) }()
+	s.stopPush = func() { cancelPush(); <-pushed }
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
 	select {
@@ -200,10 +306,19 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 }
 
 func (s *Server) close() {
+	if s.stopPush != nil {
+		s.stopPush() // before the store closes: the worker writes to it
+	}
+	closeBus(s.bus, s.opts.Log)
 	if err := s.store.Close(); err != nil {
 		s.opts.Log.Error("close store", "err", err)
 	}
 	s.blobs.Close()
+	if s.turn != nil {
+		if err := s.turn.Close(); err != nil {
+			s.opts.Log.Error("close TURN server", "err", err)
+		}
+	}
 }
 
 func (s *Server) logTryIt(addr net.Addr) {
