@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/parley-chat/parley/rtc"
 	"github.com/parley-chat/parley/server"
 )
 
@@ -55,10 +56,21 @@ func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", env("PARLEY_ADDR", ":8080"), "listen address (PARLEY_ADDR)")
 	data := fs.String("data", env("PARLEY_DATA", "./parley-data"), "data directory (PARLEY_DATA)")
+	// The store's and the bus's defaults are read from the environment
+	// after parsing, so that -h does not show credentials they may hold.
+	storeURL := fs.String("store", "", "PostgreSQL URL (postgres://…) of a store shared by several nodes; default the SQLite file in --data (PARLEY_STORE)")
+	busURL := fs.String("bus", "", "NATS URL (nats://…) of a bus shared by several nodes; default in-process (PARLEY_BUS)")
 	pollTimeout := fs.Duration("poll-timeout", envDuration("PARLEY_POLL_TIMEOUT", 10*time.Second), "how long an idle poll is held (PARLEY_POLL_TIMEOUT)")
 	configFile := fs.String("config", env("PARLEY_CONFIG", ""), "YAML file with tenants and entries (PARLEY_CONFIG)")
 	offerTimeout := fs.Duration("offer-timeout", envDuration("PARLEY_OFFER_TIMEOUT", 30*time.Second), "how long an agent has to accept a chat (PARLEY_OFFER_TIMEOUT)")
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
+	pushGrace := fs.Duration("push-grace", envDuration("PARLEY_PUSH_GRACE", 10*time.Second), "how long an event waits for the app's poll before its device is pushed (PARLEY_PUSH_GRACE)")
+	turnAddr := fs.String("turn-addr", env("PARLEY_TURN_ADDR", ""), "UDP address of the embedded TURN/STUN server, e.g. :3478; none if empty (PARLEY_TURN_ADDR)")
+	turnIP := fs.String("turn-public-ip", env("PARLEY_TURN_PUBLIC_IP", ""), "IPv4 address callers reach the TURN server and its relays at; default the --turn-addr IP (PARLEY_TURN_PUBLIC_IP)")
+	turnRealm := fs.String("turn-realm", env("PARLEY_TURN_REALM", rtc.DefaultRealm), "realm of the embedded TURN server (PARLEY_TURN_REALM)")
+	// The secret's default is not shown by -h: it is read from the
+	// environment after parsing.
+	turnSecret := fs.String("turn-secret", "", "shared secret of TURN credentials, as coturn's static-auth-secret; better given as PARLEY_TURN_SECRET")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return nil // -h asked for the flags, which Parse printed
 	} else if err != nil {
@@ -68,6 +80,18 @@ func serve(args []string) error {
 		// A flag given after a stray word would be silently dropped.
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
+	if *turnSecret == "" {
+		*turnSecret = os.Getenv("PARLEY_TURN_SECRET")
+	}
+	if *storeURL == "" {
+		*storeURL = os.Getenv("PARLEY_STORE")
+	}
+	if *busURL == "" {
+		*busURL = os.Getenv("PARLEY_BUS")
+	}
+	if *turnAddr != "" && *turnSecret == "" {
+		return errors.New("--turn-addr needs a secret: set PARLEY_TURN_SECRET (or --turn-secret)")
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
@@ -76,7 +100,8 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	srv, err := server.New(ctx, server.Options{
-		Addr: *addr, Data: *data, PollTimeout: *pollTimeout, ConfigFile: *configFile, OfferTimeout: *offerTimeout, Log: log,
+		Addr: *addr, Data: *data, Store: *storeURL, Bus: *busURL, PollTimeout: *pollTimeout, ConfigFile: *configFile, OfferTimeout: *offerTimeout, Log: log, PushGrace: *pushGrace,
+		TURN: rtc.Config{Addr: *turnAddr, PublicIP: *turnIP, Realm: *turnRealm, Secret: *turnSecret},
 	})
 	if err != nil {
 		return err

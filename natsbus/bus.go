@@ -1,0 +1,299 @@
+// Package natsbus is the chat.Bus of nodes that share a NATS server: a
+// wake-up published on one node reaches the watchers of its topic on every
+// node.
+//
+// It uses core NATS subjects ("parley.<topic>"), not JetStream. A wake-up
+// carries no data; it only says "look again", and the store holds what is
+// new. A wake-up lost on the way (a node reconnecting, a full buffer) delays
+// a reader until its next wake-up or its poll's timeout and loses nothing,
+// so persisting wake-ups would buy nothing and cost a disk write per event.
+// To keep even that delay rare, every local watcher is woken after a
+// reconnect and after a dropped message.
+//
+// It imports the chat package and the NATS client only.
+package natsbus
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/parley-chat/parley/chat"
+)
+
+// Defaults of Options.
+const (
+	DefaultPrefix = "parley"
+	// pending is how many received wake-ups may wait for the dispatcher; a
+	// wake-up arriving to a full buffer is dropped (and every watcher
+	// woken).
+	pending = 8192
+	// flushTimeout bounds how long Watch waits for the server to confirm a
+	// new subscription, and Close for pending publishes to be sent.
+	flushTimeout = 2 * time.Second
+)
+
+// Options configure a Bus.
+type Options struct {
+	// Prefix is the first token of every subject; nodes reach each other
+	// only with the same prefix. Default DefaultPrefix.
+	Prefix string
+	// Name names the connection in the server's monitoring. Default
+	// "parley".
+	Name string
+	// Log receives connection events. Default slog.Default().
+	Log *slog.Logger
+}
+
+// Bus is a chat.Bus over one NATS connection. Local watchers of a topic
+// share one subscription, made for the first and dropped with the last.
+// It is safe for concurrent use.
+type Bus struct {
+	nc     *nats.Conn
+	prefix string
+	log    *slog.Logger
+	msgs   chan *nats.Msg // what every subscription delivers to
+	quit   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+
+	mu     sync.RWMutex
+	topics map[string]*interest // by subject
+}
+
+var _ chat.Bus = (*Bus)(nil)
+
+// interest is the local interest in one subject: its watchers and the
+// subscription they share.
+type interest struct {
+	watchers map[*watcher]struct{}
+	sub      *nats.Subscription // nil until subscribed
+	ready    chan struct{}      // closed once the subscription is in place (or failed)
+}
+
+type watcher struct{ ch chan struct{} }
+
+// Open connects to the NATS server(s) at url (comma-separated for several)
+// and returns a bus on that connection. It fails when no server answers;
+// once connected, it reconnects for as long as it takes.
+func Open(url string, o Options) (*Bus, error) {
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if o.Name == "" {
+		o.Name = "parley"
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	b := &Bus{
+		prefix: o.Prefix, log: o.Log,
+		msgs: make(chan *nats.Msg, pending), quit: make(chan struct{}), done: make(chan struct{}),
+		topics: map[string]*interest{},
+	}
+	nc, err := nats.Connect(url,
+		nats.Name(o.Name),
+		nats.Timeout(5*time.Second),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		// A publish wakes this node's watchers directly (see Publish), so
+		// the server need not send our own wake-ups back.
+		nats.NoEcho(),
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if nc.IsClosed() {
+				return // our own Close
+			}
+			b.log.Warn("nats disconnected; reconnecting", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			b.log.Info("nats reconnected", "server", nc.ConnectedUrlRedacted())
+			// Wake-ups published while we were away are lost: look again.
+			b.wakeAll()
+		}),
+		nats.ClosedHandler(func(*nats.Conn) { b.log.Debug("nats connection closed") }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				b.log.Warn("nats wake-ups dropped: buffer full; waking every watcher")
+				b.wakeAll()
+				return
+			}
+			b.log.Warn("nats error", "err", err)
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: connect: %w", err)
+	}
+	b.nc = nc
+	go b.dispatch()
+	return b, nil
+}
+
+// Publish wakes every watcher of topic, on this node at once and on the
+// others through the server. It does not wait for the server: the message
+// is buffered and sent by the client's flusher (buffered in memory while
+// reconnecting, up to the client's limit, past which Publish fails).
+func (b *Bus) Publish(_ context.Context, topic string) error {
+	subj := b.subject(topic)
+	b.wake(subj)
+	if err := b.nc.Publish(subj, nil); err != nil {
+		return fmt.Errorf("natsbus: publish %s: %w", topic, err)
+	}
+	return nil
+}
+
+// Watch starts watching topic. When it returns, the server has the
+// subscription (or the connection is down, and a reconnect will wake the
+// watcher): a Publish on any node from then on wakes it.
+func (b *Bus) Watch(topic string) (<-chan struct{}, func()) {
+	subj := b.subject(topic)
+	w := &watcher{ch: make(chan struct{}, 1)}
+	b.mu.Lock()
+	t, existing := b.topics[subj]
+	if !existing {
+		t = &interest{watchers: map[*watcher]struct{}{}, ready: make(chan struct{})}
+		b.topics[subj] = t
+	}
+	t.watchers[w] = struct{}{}
+	b.mu.Unlock()
+	if existing {
+		select {
+		case <-t.ready:
+		default:
+			// Another watcher is subscribing: wait for its subscription.
+			timer := time.NewTimer(flushTimeout)
+			select {
+			case <-t.ready:
+			case <-timer.C:
+			}
+			timer.Stop()
+		}
+	} else {
+		b.subscribe(subj, t)
+	}
+	var once sync.Once
+	return w.ch, func() { once.Do(func() { b.unwatch(subj, t, w) }) }
+}
+
+// subscribe subscribes to subj for t, outside the lock: it talks to the
+// server. If the last watcher left meanwhile, the subscription is dropped.
+func (b *Bus) subscribe(subj string, t *interest) {
+	sub, err := b.nc.ChanSubscribe(subj, b.msgs)
+	if err != nil {
+		b.log.Warn("nats subscribe", "subject", subj, "err", err)
+	} else if b.nc.IsConnected() {
+		// The server handles a client's messages in order: once it has
+		// answered this flush, it has the subscription.
+		if err := b.nc.FlushTimeout(flushTimeout); err != nil {
+			b.log.Warn("nats flush subscription", "subject", subj, "err", err)
+		}
+	}
+	b.mu.Lock()
+	orphan := b.topics[subj] != t
+	if !orphan {
+		t.sub = sub
+	}
+	close(t.ready)
+	b.mu.Unlock()
+	if orphan && sub != nil {
+		_ = sub.Unsubscribe()
+	}
+}
+
+func (b *Bus) unwatch(subj string, t *interest, w *watcher) {
+	b.mu.Lock()
+	delete(t.watchers, w)
+	var sub *nats.Subscription
+	if len(t.watchers) == 0 && b.topics[subj] == t {
+		delete(b.topics, subj)
+		sub = t.sub
+	}
+	b.mu.Unlock()
+	if sub != nil {
+		if err := sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			b.log.Debug("nats unsubscribe", "subject", subj, "err", err)
+		}
+	}
+}
+
+// dispatch hands the wake-ups the server delivers to local watchers.
+func (b *Bus) dispatch() {
+	defer close(b.done)
+	for {
+		select {
+		case m := <-b.msgs:
+			b.wake(m.Subject)
+		case <-b.quit:
+			return
+		}
+	}
+}
+
+// wake wakes the local watchers of subj; a watcher with a wake-up waiting
+// keeps that one.
+func (b *Bus) wake(subj string) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if t := b.topics[subj]; t != nil {
+		for w := range t.watchers {
+			select {
+			case w.ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// wakeAll wakes every local watcher: a spurious wake-up costs a look at
+// the store, a lost one a poll's timeout.
+func (b *Bus) wakeAll() {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, t := range b.topics {
+		for w := range t.watchers {
+			select {
+			case w.ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// Close sends the publishes still buffered and closes the connection.
+// Watchers are not woken; stopping them afterwards is harmless.
+func (b *Bus) Close() error {
+	var err error
+	b.once.Do(func() {
+		if b.nc.IsConnected() {
+			err = b.nc.FlushTimeout(flushTimeout)
+		}
+		b.nc.Close()
+		close(b.quit)
+		<-b.done
+	})
+	if err != nil {
+		return fmt.Errorf("natsbus: flush on close: %w", err)
+	}
+	return nil
+}
+
+// subject maps a topic to its subject. Topics are dot-separated tokens
+// ("chat.<id>"); one that is not a valid subject (empty tokens, spaces,
+// wildcards) is encoded instead. Two topics sharing a subject would only
+// wake each other's watchers for nothing.
+func (b *Bus) subject(topic string) string {
+	if validTopic(topic) {
+		return b.prefix + "." + topic
+	}
+	return b.prefix + "._" + base64.RawURLEncoding.EncodeToString([]byte(topic))
+}
+
+func validTopic(topic string) bool {
+	return topic != "" && topic[0] != '.' && topic[len(topic)-1] != '.' &&
+		!strings.Contains(topic, "..") && !strings.ContainsAny(topic, " \t\r\n*>")
+}
