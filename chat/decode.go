@@ -222,7 +222,9 @@ func (c *clientEvent) formData(ev *Event) error {
 	if err := json.Unmarshal(*c.Data, &obj); err != nil || obj == nil {
 		return errors.New("data: want an object")
 	}
-	ev.FormData = append(json.RawMessage(nil), *c.Data...)
+	// Kept verbatim but for invalid UTF-8, which can only sit inside its
+	// strings: replaced as encoding/json replaces it in every other field.
+	ev.FormData = bytes.ToValidUTF8(*c.Data, []byte("\uFFFD"))
 	return nil
 }
 

@@ -20,11 +20,23 @@ var (
 // MessageBody returns the msg and msg_text of a message from a client. HTML
 // (iOS sends <br> for newlines) is sanitized so that it is safe to render; the
 // plain text is the sender's msg_text or, without one, the text of msg.
+// Markup that carries no text ("<A", "<https://…>", a lone <script>) is what
+// someone typed rather than HTML: it is kept as text, escaped in msg, so that
+// a message is never emptied and msg_text never holds markup.
 func MessageBody(msg, msgText string) (string, string) {
 	if looksLikeHTML.MatchString(msg) {
-		msg = richText.Sanitize(msg)
-		if msgText == "" {
-			msgText = html.UnescapeString(plainText.Sanitize(lineBreak.ReplaceAllString(msg, "\n")))
+		clean := richText.Sanitize(msg)
+		text := html.UnescapeString(plainText.Sanitize(lineBreak.ReplaceAllString(clean, "\n")))
+		switch {
+		case strings.TrimSpace(text) == "":
+			if msgText == "" {
+				msgText = msg
+			}
+			msg = html.EscapeString(msg)
+		case msgText == "":
+			msg, msgText = clean, text
+		default:
+			msg = clean
 		}
 	}
 	if msgText == "" {

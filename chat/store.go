@@ -104,8 +104,8 @@ var ErrTooLarge = errors.New("too large")
 // written when an event needing attention is stored and removed once sent
 // or given up. Rows outlive restarts, so a push is not lost with a node.
 //
-// It is not yet part of Store because not every store implements it; the
-// contract suite (storetest) requires it of every store it runs against.
+// Stores implement it beside Store; the contract suite (storetest) requires
+// it of every store it runs against.
 type PushStore interface {
 	// QueuePush stores a job. A job for the same chat and sequence is kept
 	// once: the first one stays as it is.

@@ -39,6 +39,7 @@ type Entry struct {
 	Parameters  []Parameter     `json:"parameters,omitempty"`
 	Widgets     json.RawMessage `json:"widgets,omitempty"` // served verbatim by configuration
 	ICEServers  []ICEServer     `json:"ice_servers,omitempty"`
+	TURN        *TURNConfig     `json:"turn,omitempty"` // relays handed out with time-limited credentials
 	Push        PushConfig      `json:"push,omitzero"`
 	CORSOrigins []string        `json:"cors_origins,omitempty"`
 	Files       FileRules       `json:"files,omitzero"`
@@ -116,6 +117,52 @@ type ICEServer struct {
 	Credential string   `json:"credential,omitempty"`
 }
 
+// TURNConfig is an entry's TURN relay in the shared-secret scheme of coturn's
+// use-auth-secret: callers are never given Secret, only credentials derived
+// from it that expire after TTL (package rtc makes them). Embedded names the
+// TURN server Parley runs itself (parley serve --turn-addr), which has its
+// own URLs and secret, instead of URLs and Secret here.
+type TURNConfig struct {
+	URLs     []string `json:"urls,omitempty"`     // turn: and turns: URLs of servers sharing Secret
+	Secret   string   `json:"secret,omitempty"`   // their static-auth-secret; never served
+	TTL      Duration `json:"ttl,omitzero"`       // lifetime of credentials; 0 means DefaultTURNTTL
+	Embedded bool     `json:"embedded,omitempty"` // use the embedded server
+}
+
+// DefaultTURNTTL is how long TURN credentials last on an entry that sets no
+// ttl: the day the TURN REST API draft recommends. A relay whose credentials
+// expire is not refreshed, so this bounds the length of a relayed call.
+const DefaultTURNTTL = 24 * time.Hour
+
+// Lifetime returns how long credentials issued for c last.
+func (c *TURNConfig) Lifetime() time.Duration {
+	if c.TTL > 0 {
+		return time.Duration(c.TTL)
+	}
+	return DefaultTURNTTL
+}
+
+// Validate reports the first problem of a TURN block, if any.
+func (c *TURNConfig) Validate() error {
+	switch {
+	case c.Embedded && (len(c.URLs) > 0 || c.Secret != ""):
+		return fmt.Errorf("embedded excludes urls and secret: the embedded server has its own")
+	case !c.Embedded && len(c.URLs) == 0:
+		return fmt.Errorf("urls missing (or embedded: true for the embedded server)")
+	case !c.Embedded && c.Secret == "":
+		return fmt.Errorf("secret missing: the static-auth-secret the TURN servers share")
+	case c.TTL < 0 || (c.TTL > 0 && time.Duration(c.TTL) < time.Minute):
+		return fmt.Errorf("ttl must be at least a minute")
+	}
+	for _, u := range c.URLs {
+		scheme, _, _ := strings.Cut(strings.ToLower(u), ":")
+		if scheme != "turn" && scheme != "turns" {
+			return fmt.Errorf("urls: %q is not a turn: or turns: URL", u)
+		}
+	}
+	return nil
+}
+
 // PushConfig holds an entry's push credentials. A kind without credentials
 // refuses subscriptions of that kind (406/5603).
 type PushConfig struct {
@@ -123,19 +170,28 @@ type PushConfig struct {
 	FCM  *FCMConfig  `json:"fcm,omitempty"`
 }
 
-// APNsConfig is how Parley reaches Apple's push service for an app.
+// APNsConfig is how Parley reaches Apple's push service for an app. It
+// authenticates with a token key (KeyPEM, the .p8 file, with KeyID and
+// TeamID) or, when CertPEM is set, with that TLS client certificate and
+// KeyPEM as its private key. Package push checks and uses it.
 type APNsConfig struct {
 	KeyID   string `json:"key_id,omitempty"`
 	TeamID  string `json:"team_id,omitempty"`
-	KeyPEM  string `json:"key_pem,omitempty"` // .p8 token key
-	CertPEM string `json:"cert_pem,omitempty"`
-	Sandbox bool   `json:"sandbox,omitempty"`
+	KeyPEM  string `json:"key_pem,omitempty"`  // .p8 token key, or the certificate's key
+	CertPEM string `json:"cert_pem,omitempty"` // client certificate; certificate auth when set
+	Sandbox bool   `json:"sandbox,omitempty"`  // api.sandbox.push.apple.com (development builds)
+	// Endpoint replaces Apple's server (https://host[:port]), for tests
+	// and relays; empty means production or sandbox as Sandbox says.
+	Endpoint string `json:"endpoint,omitempty"`
 }
 
-// FCMConfig is how Parley reaches Firebase Cloud Messaging for an app.
+// FCMConfig is how Parley reaches Firebase Cloud Messaging (HTTP v1) for an
+// app: a service account's JSON key, which names its project and token URI.
 type FCMConfig struct {
-	ProjectID      string          `json:"project_id,omitempty"`
+	ProjectID      string          `json:"project_id,omitempty"` // default: the service account's
 	ServiceAccount json.RawMessage `json:"service_account,omitempty"`
+	// Endpoint replaces https://fcm.googleapis.com, for tests and relays.
+	Endpoint string `json:"endpoint,omitempty"`
 }
 
 // FileRules limit what customers may upload on an entry.

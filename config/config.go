@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/parley-chat/parley/chat"
+	"github.com/parley-chat/parley/push"
 	"sigs.k8s.io/yaml"
 )
 
@@ -95,6 +96,14 @@ func ValidateEntry(e *chat.Entry) error {
 		if len(s.URLs) == 0 {
 			return fmt.Errorf("ice_servers: an entry without urls")
 		}
+	}
+	if e.TURN != nil {
+		if err := e.TURN.Validate(); err != nil {
+			return fmt.Errorf("turn: %w", err)
+		}
+	}
+	if err := push.Validate(e.Push); err != nil {
+		return fmt.Errorf("push: %w", err)
 	}
 	if e.Files.MaxSize < 0 {
 		return fmt.Errorf("files.max_size must not be negative")

@@ -29,8 +29,10 @@ type Store struct {
 	write *sql.DB
 	ops   chan *op
 	quit  chan struct{}
-	wg    sync.WaitGroup
-	once  sync.Once
+	// stopped is closed once the writer has answered the last write it took.
+	stopped chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -64,7 +66,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	s := &Store{read: read, write: write, ops: make(chan *op, maxGroup), quit: make(chan struct{})}
+	s := &Store{read: read, write: write, ops: make(chan *op, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
 	s.wg.Add(1)
 	go s.writer()
 	return s, nil
@@ -96,11 +98,25 @@ func (s *Store) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	return <-o.done
+	select {
+	case err := <-o.done:
+		return err
+	case <-s.stopped:
+		// A write queued while the store closed may never be taken: the
+		// writer answered every write it took, so one unanswered now was
+		// not written.
+		select {
+		case err := <-o.done:
+			return err
+		default:
+			return chat.ErrUnavailable
+		}
+	}
 }
 
 func (s *Store) writer() {
 	defer s.wg.Done()
+	defer close(s.stopped)
 	group := make([]*op, 0, maxGroup)
 	for {
 		select {

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) chat.Store) {
 		{"cases", caseTests},
 		{"agents", agentTests},
 		{"ping", pingTests},
+		{"push outbox", pushTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
