@@ -12,9 +12,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parley-chat/parley/chat"
+	"github.com/parley-chat/parley/rtc"
 )
 
 // Prefix is the path every customer API method lives under.
@@ -28,10 +30,14 @@ type Handler struct {
 	Version     string
 	PollTimeout time.Duration // how long an idle poll is held (spec: 10 s)
 	MaxBody     int64         // limit of JSON bodies (spec: 1 MiB)
+	// EmbeddedTURN is the relay of the embedded TURN server, given to entries
+	// with turn: {embedded: true}; nil when none runs.
+	EmbeddedTURN *rtc.Relay
 
-	polls *pollRegistry
-	quit  chan struct{}
-	mux   *http.ServeMux
+	polls     *pollRegistry
+	quit      chan struct{}
+	closeOnce sync.Once
+	mux       *http.ServeMux
 }
 
 // New returns a Handler with the spec's defaults.
@@ -107,8 +113,10 @@ func collapseSlashes(p string) string {
 }
 
 // Close answers every pending poll with no events, so that a shutting-down
-// server is not held by long polls and clients poll again elsewhere.
-func (h *Handler) Close() { close(h.quit) }
+// server is not held by long polls and clients poll again elsewhere. It may
+// be called more than once: http.Server runs its shutdown hooks on every
+// Shutdown call.
+func (h *Handler) Close() { h.closeOnce.Do(func() { close(h.quit) }) }
 
 // call is an authenticated API request: who asks, about which entry.
 type call struct {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/parley-chat/parley/rtc"
 )
 
 func (h *Handler) version(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -28,12 +30,12 @@ type iceServer struct {
 	Credential string   `json:"credential,omitempty"`
 }
 
+// iceServers answers the entry's ICE servers; TURN relays come with
+// credentials made for this client that expire (package rtc).
 func (h *Handler) iceServers(w http.ResponseWriter, r *http.Request, c *call) error {
-	servers := make([]iceServer, 0, len(c.entry.ICEServers))
-	for _, s := range c.entry.ICEServers {
-		if len(s.URLs) == 0 {
-			continue
-		}
+	list := rtc.Servers(&c.entry, rtc.CustomerID(c.key), h.Service.Now(), h.EmbeddedTURN)
+	servers := make([]iceServer, 0, len(list))
+	for _, s := range list {
 		servers = append(servers, iceServer{URL: s.URLs[0], URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
 	writeJSON(w, map[string]any{"servers": servers})

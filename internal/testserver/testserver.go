@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/rtc"
 	"github.com/parley-chat/parley/server"
 )
 
@@ -19,7 +20,8 @@ type Options struct {
 	PollTimeout  time.Duration // default 2 s
 	OfferTimeout time.Duration // default 30 s
 	ConfigFile   string
-	Log          io.Writer // default: discarded
+	TURN         rtc.Config // the embedded TURN server; none by default
+	Log          io.Writer  // default: discarded
 }
 
 // Start runs a node until the test ends and returns its base URL
@@ -36,7 +38,7 @@ func Start(t testing.TB, o Options) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, server.Options{
 		Data: t.TempDir(), PollTimeout: o.PollTimeout, OfferTimeout: o.OfferTimeout,
-		ConfigFile: o.ConfigFile, Log: slog.New(slog.NewTextHandler(logOut, nil)),
+		ConfigFile: o.ConfigFile, Log: slog.New(slog.NewTextHandler(logOut, nil)), TURN: o.TURN,
 	})
 	if err != nil {
 		cancel()
