@@ -68,9 +68,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 // token is valid but whom routing does not know (the server restarted) is
 // logged back in, not ready.
 func (h *Handler) authenticate(r *http.Request) (*session, error) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		token = r.URL.Query().Get("token")
+	token := r.URL.Query().Get("token")
+	if scheme, value, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		token = value // the scheme is case-insensitive (RFC 9110 §11.1)
 	}
 	if token == "" {
 		return nil, errUnauthorized

@@ -107,8 +107,8 @@ func (h *Handler) offered(agentID, chatID string) bool {
 	return false
 }
 
-// listChats lists the agent's current chats, or with ?ended=1 the chats
-// they handled most recently (?limit=, default 50).
+// listChats lists the agent's current chats, or with ?ended=1 the ended
+// chats they handled most recently (?limit=, default 50).
 func (h *Handler) listChats(w http.ResponseWriter, r *http.Request, s *session) error {
 	ctx := r.Context()
 	var sessions []chat.Session
@@ -117,9 +117,16 @@ func (h *Handler) listChats(w http.ResponseWriter, r *http.Request, s *session) 
 		if limit <= 0 || limit > 500 {
 			limit = 50
 		}
-		var err error
-		if sessions, err = h.Service.Store.AgentSessions(ctx, s.agent.ID, limit); err != nil {
+		// The store lists the agent's live chats too: ask for that many
+		// more and leave them out.
+		recent, err := h.Service.Store.AgentSessions(ctx, s.agent.ID, limit+len(h.Router.View(s.agent.ID).Chats))
+		if err != nil {
 			return err
+		}
+		for _, sess := range recent {
+			if !sess.Live() && len(sessions) < limit {
+				sessions = append(sessions, sess)
+			}
 		}
 	} else {
 		for _, id := range h.Router.View(s.agent.ID).Chats {
@@ -242,6 +249,11 @@ func (h *Handler) transfer(w http.ResponseWriter, r *http.Request, s *session) e
 		Queue   string `json:"queue"`
 	}
 	if err := h.readJSON(w, r, &req); err != nil {
+		return err
+	}
+	// Ownership first: whether a queue exists must not tell anyone of a
+	// chat that is not theirs.
+	if _, _, err := h.chatFor(r.Context(), s, r.PathValue("chatId"), owner); err != nil {
 		return err
 	}
 	if req.AgentID == s.agent.ID {

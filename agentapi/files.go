@@ -58,10 +58,14 @@ func (h *Handler) storeUpload(w http.ResponseWriter, r *http.Request, a *chat.Ag
 		return chat.File{}, err
 	}
 	defer part.Close()
+	src := &uploadReader{r: part}
 	head := make([]byte, 512)
-	n, err := io.ReadFull(part, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return chat.File{}, chat.Errorf(chat.CodeFileRefused, "the file is empty or unreadable")
+	n, _ := io.ReadFull(src, head)
+	if src.err != nil {
+		return chat.File{}, src.refusal()
+	}
+	if n == 0 {
+		return chat.File{}, chat.Errorf(chat.CodeFileRefused, "the file is empty")
 	}
 	head = head[:n]
 	ctype := http.DetectContentType(head)
@@ -70,8 +74,11 @@ func (h *Handler) storeUpload(w http.ResponseWriter, r *http.Request, a *chat.Ag
 	}
 	name := path.Base(part.FileName())
 	f := chat.File{ID: chat.NewID(), ClientKey: agentKey(a), Name: name, ContentType: ctype, Created: h.Service.Now()}
-	body := io.MultiReader(bytes.NewReader(head), part)
+	body := io.MultiReader(bytes.NewReader(head), src)
 	if f.Size, err = h.Blobs.Put(r.Context(), f.ID, body, agentFileLimit); err != nil {
+		if src.err != nil {
+			return chat.File{}, src.refusal()
+		}
 		if errors.Is(err, chat.ErrTooLarge) {
 			return chat.File{}, chat.Errorf(chat.CodeTooLarge, "the file exceeds %d bytes", agentFileLimit)
 		}
@@ -82,6 +89,30 @@ func (h *Handler) storeUpload(w http.ResponseWriter, r *http.Request, a *chat.Ag
 		return chat.File{}, err
 	}
 	return f, nil
+}
+
+// uploadReader remembers why reading an upload failed, so that a request
+// cut short or over the limit is told apart from a failing disk.
+type uploadReader struct {
+	r   io.Reader
+	err error
+}
+
+func (u *uploadReader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	if err != nil && err != io.EOF {
+		u.err = err
+	}
+	return n, err
+}
+
+// refusal is the client's error for a failed read of the upload.
+func (u *uploadReader) refusal() error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(u.err, &tooLarge) {
+		return chat.Errorf(chat.CodeTooLarge, "the file exceeds %d bytes", agentFileLimit)
+	}
+	return chat.Errorf(chat.CodeFileRefused, "the upload was cut short or unreadable")
 }
 
 func firstFile(r *http.Request) (*multipart.Part, error) {

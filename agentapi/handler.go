@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parley-chat/parley/chat"
@@ -30,8 +31,9 @@ type Handler struct {
 	TokenTTL time.Duration // lifetime of a login (default 12 h)
 	MaxBody  int64
 
-	mux  *http.ServeMux
-	quit chan struct{}
+	mux       *http.ServeMux
+	quit      chan struct{}
+	closeOnce sync.Once
 }
 
 // New returns the agent API handler.
@@ -42,8 +44,9 @@ func New(svc *chat.Service, router *routing.Router, blobs chat.Blobs, log *slog.
 	return h
 }
 
-// Close ends every agent stream, as the server shuts down.
-func (h *Handler) Close() { close(h.quit) }
+// Close ends every agent stream, as the server shuts down. It may be called
+// more than once: http.Server runs its shutdown hooks on every Shutdown call.
+func (h *Handler) Close() { h.closeOnce.Do(func() { close(h.quit) }) }
 
 func (h *Handler) routes() {
 	m := http.NewServeMux()
