@@ -75,7 +75,7 @@ func (s *Service) Resolve(ctx context.Context, tenant, appID string) (Entry, err
 
 // Availability answers Check Availability for an entry.
 func (s *Service) Availability(e *Entry) string {
-	if e.Hours.Open(s.Now()) {
+	if !e.Disabled && e.Hours.Open(s.Now()) {
 		return "available"
 	}
 	return e.Closed()

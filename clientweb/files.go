@@ -104,6 +104,10 @@ func fileName(name string) string {
 	}
 	if len(name) > 255 {
 		name = name[:255]
+		// Cut at a character boundary: the name must stay valid UTF-8.
+		for !utf8.ValidString(name) {
+			name = name[:len(name)-1]
+		}
 	}
 	return name
 }

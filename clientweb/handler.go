@@ -154,6 +154,12 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*call, e
 		return nil, err
 	}
 	entry, err := h.Service.Resolve(r.Context(), tenant, creds.AppID)
+	if chat.ErrorCode(err) == chat.CodeUnknownApp && r.URL.Path == Prefix+"availability" {
+		// To Check Availability a disabled entry is closed, not unknown (§3).
+		if e, eerr := h.Service.Store.Entry(r.Context(), tenant, creds.AppID); eerr == nil && e.Disabled {
+			entry, err = e, nil
+		}
+	}
 	if err != nil {
 		h.allowTenantOrigin(w, r, tenant)
 		return nil, err
