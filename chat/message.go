@@ -9,9 +9,10 @@ import (
 )
 
 var (
-	// looksLikeHTML finds a tag; plain text such as "a < b" stays verbatim
+	// looksLikeHTML finds a tag of the formatting clients send (iOS: <br>);
+	// plain text such as "a < b" or "mail <ada@example.com>" stays verbatim
 	// because Android shows msg as text and would show escapes literally.
-	looksLikeHTML = regexp.MustCompile(`<[a-zA-Z/!]`)
+	looksLikeHTML = regexp.MustCompile(`(?i)<(/?(br|p|div|span|b|i|u|s|em|strong|a|img|ul|ol|li|font|blockquote|code|pre|h[1-6]|sub|sup|table|tr|td|iframe|script|style|object|embed|svg|math|form|input|button|video|audio|link|meta)\b|!--)`)
 	lineBreak     = regexp.MustCompile(`(?i)<br\s*/?>|</p>`)
 	richText      = bluemonday.UGCPolicy()
 	plainText     = bluemonday.StrictPolicy()

@@ -100,6 +100,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
+// CollapseSlashes serves //clientweb/… as /clientweb/… without a redirect.
+// It wraps the server's outer router, whose own path cleaning would answer
+// a redirect that the SDKs do not follow for a POST.
+func CollapseSlashes(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "//") {
+			r.URL.Path = collapseSlashes(r.URL.Path)
+			r.URL.RawPath = ""
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 func collapseSlashes(p string) string {
 	var b strings.Builder
 	b.Grow(len(p))
