@@ -68,12 +68,7 @@ func New(t *testing.T) *Browser {
 	)
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	b := &Browser{t: t, alloc: alloc, shotsDir: filepath.Join("testdata", "screenshots")}
-	t.Cleanup(func() {
-		if t.Failed() {
-			b.screenshots()
-		}
-		cancel()
-	})
+	t.Cleanup(cancel)
 	return b
 }
 
@@ -89,6 +84,7 @@ type Tab struct {
 // storage). Console errors and uncaught exceptions of the page are kept.
 func (b *Browser) NewTab(name string) *Tab {
 	b.t.Helper()
+	b.mu.Lock()
 	var ctx context.Context
 	var cancel context.CancelFunc
 	if len(b.tabs) == 0 {
@@ -96,6 +92,7 @@ func (b *Browser) NewTab(name string) *Tab {
 	} else {
 		ctx, cancel = chromedp.NewContext(b.tabs[0].Ctx, chromedp.WithNewBrowserContext())
 	}
+	b.mu.Unlock()
 	tab := &Tab{Ctx: ctx, name: name}
 	messages := chromedp.Console(ctx)
 	go func() {
@@ -111,7 +108,14 @@ func (b *Browser) NewTab(name string) *Tab {
 	b.mu.Lock()
 	b.tabs = append(b.tabs, tab)
 	b.mu.Unlock()
-	b.t.Cleanup(cancel)
+	// Cleanups run last-in first-out: the screenshot of a failed test is
+	// taken here, while the tab still lives.
+	b.t.Cleanup(func() {
+		if b.t.Failed() {
+			b.screenshot(tab)
+		}
+		cancel()
+	})
 	return tab
 }
 
@@ -186,14 +190,12 @@ func (tab *Tab) Screenshot(path string) error {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
-func (b *Browser) screenshots() {
-	for _, tab := range b.tabs {
-		name := unsafeName.ReplaceAllString(b.t.Name()+"-"+tab.name, "_") + ".png"
-		path := filepath.Join(b.shotsDir, name)
-		if err := tab.Screenshot(path); err != nil {
-			b.t.Logf("screenshot of %s: %v", tab.name, err)
-			continue
-		}
-		b.t.Logf("screenshot of %s saved to %s", tab.name, path)
+func (b *Browser) screenshot(tab *Tab) {
+	name := unsafeName.ReplaceAllString(b.t.Name()+"-"+tab.name, "_") + ".png"
+	path := filepath.Join(b.shotsDir, name)
+	if err := tab.Screenshot(path); err != nil {
+		b.t.Logf("screenshot of %s: %v", tab.name, err)
+		return
 	}
+	b.t.Logf("screenshot of %s saved to %s", tab.name, path)
 }
