@@ -86,6 +86,7 @@ var authenticated = []struct{ method, path string }{
 	{"POST", "chats/c1/case"},
 	{"POST", "chats/c1/case/close"},
 	{"GET", "chats/c1/casehistory"},
+	{"GET", "chats/c1/iceservers"},
 	{"POST", "files"},
 	{"GET", "files/f1"},
 	{"GET", "agents"},

@@ -47,9 +47,10 @@ type chatView struct {
 	AgentID     string          `json:"agent_id"`
 	PartyID     string          `json:"party_id"` // the agent's party, while assigned
 	LastSeq     int64           `json:"last_seq"`
+	Calls       bool            `json:"calls"` // the entry has calls on: signaling and iceservers work
 }
 
-func (h *Handler) view(sess *chat.Session) chatView {
+func (h *Handler) view(ctx context.Context, sess *chat.Session) chatView {
 	v := chatView{
 		ChatID: sess.ID, AppID: sess.AppID, State: sess.State, Ended: !sess.Live(), Created: sess.Created,
 		ClientID: sess.ClientID, PhoneNumber: sess.PhoneNumber, From: sess.From, Parameters: sess.Parameters,
@@ -63,6 +64,14 @@ func (h *Handler) view(sess *chat.Session) chatView {
 	}
 	if _, party, ok := h.Router.Assignment(sess.ID); ok {
 		v.PartyID = party
+	}
+	entry, err := h.Service.Store.Entry(ctx, sess.Tenant, sess.AppID)
+	switch {
+	case err == nil:
+		v.Calls = entry.Calls
+	case !errors.Is(err, chat.ErrNotFound):
+		// The view goes out without calls rather than not at all.
+		h.Log.Warn("read the entry of a chat", "chat", sess.ID, "app_id", sess.AppID, "err", err)
 	}
 	return v
 }
@@ -139,7 +148,7 @@ func (h *Handler) listChats(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	out := make([]chatView, 0, len(sessions))
 	for i := range sessions {
-		out = append(out, h.view(&sessions[i]))
+		out = append(out, h.view(ctx, &sessions[i]))
 	}
 	writeJSON(w, map[string]any{"chats": out})
 	return nil
@@ -157,7 +166,7 @@ func (h *Handler) getChat(w http.ResponseWriter, r *http.Request, s *session) er
 	if wrapups == nil {
 		wrapups = []chat.WrapUp{}
 	}
-	writeJSON(w, map[string]any{"chat": h.view(&sess), "wrapups": wrapups})
+	writeJSON(w, map[string]any{"chat": h.view(r.Context(), &sess), "wrapups": wrapups})
 	return nil
 }
 
@@ -231,7 +240,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, s *session) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, map[string]any{"chat": h.view(&sess)})
+	writeJSON(w, map[string]any{"chat": h.view(r.Context(), &sess)})
 	return nil
 }
 
@@ -357,7 +366,7 @@ func (h *Handler) caseHistory(w http.ResponseWriter, r *http.Request, s *session
 			return err
 		}
 		buf = append(buf, `{"chat":`...)
-		buf, _ = appendJSON(buf, h.view(&linked[i]))
+		buf, _ = appendJSON(buf, h.view(ctx, &linked[i]))
 		buf = append(buf, `,"events":`...)
 		buf = append(chat.AppendEventArray(buf, evs), '}')
 	}

@@ -87,6 +87,7 @@ func TestAnswersHaveTheFieldsTheOpenAPIDescriptionGives(t *testing.T) {
 	offered := c.requestChat()
 	me := a.call("GET", "me", "").object(t)
 	v := a.call("POST", "chats/"+offered+"/accept", "").object(t)
+	ice := a.call("GET", "chats/"+offered+"/iceservers", "").object(t)
 	a.setCase(offered, `{}`)
 	a.call("POST", "chats/"+offered+"/end", "").ok(t, new(map[string]any))
 	wrap := a.call("POST", "chats/"+offered+"/wrapup", `{"code":"ok"}`).object(t)
@@ -99,6 +100,10 @@ func TestAnswersHaveTheFieldsTheOpenAPIDescriptionGives(t *testing.T) {
 	a.call("GET", "chats/nope", "").decode(t, &failure)
 
 	routingView := me["routing"].(map[string]any)
+	servers, _ := ice["servers"].([]any)
+	if len(servers) != 2 {
+		t.Fatalf("iceservers: %v, want the STUN server and the relay", ice)
+	}
 	tests := []struct {
 		schema string
 		answer any
@@ -115,6 +120,9 @@ func TestAnswersHaveTheFieldsTheOpenAPIDescriptionGives(t *testing.T) {
 		{"ListedAgent", agents["agents"].([]any)[0]},
 		{"CaseHistory", history},
 		{"Uploaded", up},
+		{"ICEServers", ice},
+		{"ICEServer", servers[0]},
+		{"ICEServer", servers[1]},
 		{"Error", failure},
 	}
 	for _, tt := range tests {

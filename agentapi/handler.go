@@ -17,6 +17,7 @@ import (
 	"github.com/parley-chat/parley/chat"
 	"github.com/parley-chat/parley/clientweb"
 	"github.com/parley-chat/parley/routing"
+	"github.com/parley-chat/parley/rtc"
 )
 
 // Prefix is the path the agent API lives under.
@@ -30,6 +31,9 @@ type Handler struct {
 	Log      *slog.Logger
 	TokenTTL time.Duration // lifetime of a login (default 12 h)
 	MaxBody  int64
+	// EmbeddedTURN is the relay of the embedded TURN server, given to
+	// entries with turn: {embedded: true}; nil when none runs.
+	EmbeddedTURN *rtc.Relay
 
 	mux       *http.ServeMux
 	quit      chan struct{}
@@ -63,6 +67,7 @@ func (h *Handler) routes() {
 	auth("GET chats", h.listChats)
 	auth("GET chats/{chatId}", h.getChat)
 	auth("GET chats/{chatId}/events", h.chatEvents)
+	auth("GET chats/{chatId}/export", h.exportChat)
 	auth("POST chats/{chatId}/events", h.sendEvents)
 	auth("POST chats/{chatId}/accept", h.accept)
 	auth("POST chats/{chatId}/reject", h.reject)
@@ -72,6 +77,7 @@ func (h *Handler) routes() {
 	auth("POST chats/{chatId}/case", h.setCase)
 	auth("POST chats/{chatId}/case/close", h.closeCase)
 	auth("GET chats/{chatId}/casehistory", h.caseHistory)
+	auth("GET chats/{chatId}/iceservers", h.iceServers)
 	auth("POST files", h.upload)
 	auth("GET files/{fileId}", h.download)
 	auth("GET agents", h.listAgents)

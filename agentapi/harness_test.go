@@ -27,6 +27,7 @@ import (
 	"github.com/parley-chat/parley/files"
 	"github.com/parley-chat/parley/memory"
 	"github.com/parley-chat/parley/routing"
+	"github.com/parley-chat/parley/rtc"
 	"github.com/parley-chat/parley/sqlite"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -35,7 +36,7 @@ import (
 const (
 	tenant      = "acme.example.com"
 	otherTenant = "other.example.com"
-	webApp      = "web"   // calls and forms on
+	webApp      = "web"   // calls and forms on, a STUN server and an external TURN relay
 	plainApp    = "plain" // no calls, no forms
 
 	alice  = "alice" // agent, capacity 2
@@ -71,10 +72,12 @@ func testConfig() *config.File {
 	return &config.File{
 		Tenants: []chat.Tenant{
 			{Host: tenant, Entries: []chat.Entry{
-				{AppID: webApp, Calls: true, Forms: true},
+				{AppID: webApp, Calls: true, Forms: true,
+					ICEServers: []chat.ICEServer{{URLs: []string{stunURL}}},
+					TURN:       &chat.TURNConfig{URLs: []string{turnURL}, Secret: turnSecret, TTL: chat.Duration(time.Hour)}},
 				{AppID: plainApp},
 			}},
-			{Host: otherTenant, Entries: []chat.Entry{{AppID: webApp, Calls: true, Forms: true}}},
+			{Host: otherTenant, Entries: []chat.Entry{{AppID: webApp, Calls: true, Forms: true, TURN: &chat.TURNConfig{Embedded: true}}}},
 		},
 		Agents: []config.AgentConfig{
 			agent(tenant, alice, chat.RoleAgent, false),
@@ -150,6 +153,7 @@ type env struct {
 
 type options struct {
 	offerTimeout time.Duration
+	embeddedTURN *rtc.Relay
 }
 
 type option func(*options)
@@ -157,6 +161,10 @@ type option func(*options)
 // offerTimeout sets how long agents have to accept an offer (default a
 // minute, longer than any test).
 func offerTimeout(d time.Duration) option { return func(o *options) { o.offerTimeout = d } }
+
+// embeddedTURN is the relay of an embedded TURN server, as a node running
+// one gives both APIs.
+func embeddedTURN(r *rtc.Relay) option { return func(o *options) { o.embeddedTURN = r } }
 
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
@@ -185,7 +193,9 @@ func newEnv(t *testing.T, opts ...option) *env {
 	svc.Now = clk.Now
 	router := routing.New(svc, log, routing.Options{OfferTimeout: o.offerTimeout})
 	api := agentapi.New(svc, router, blobs, log)
+	api.EmbeddedTURN = o.embeddedTURN
 	customers := clientweb.New(svc, blobs, log)
+	customers.EmbeddedTURN = o.embeddedTURN
 	customers.PollTimeout = 300 * time.Millisecond
 	mux := http.NewServeMux()
 	mux.Handle("/clientweb/", customers)
@@ -536,6 +546,7 @@ type chatView struct {
 	AgentID     string          `json:"agent_id"`
 	PartyID     string          `json:"party_id"`
 	LastSeq     int64           `json:"last_seq"`
+	Calls       bool            `json:"calls"`
 }
 
 type wrapUp struct {

@@ -13,6 +13,9 @@ type Tenant struct {
 	Name     string  `json:"name,omitempty"`
 	Disabled bool    `json:"disabled,omitempty"`
 	Entries  []Entry `json:"entries,omitempty"` // only in configuration files
+	// Retention bounds how long the tenant's ended chats and files are
+	// kept; package retention enforces it.
+	Retention Retention `json:"retention,omitzero"`
 }
 
 // NormalizeTenant turns a tenantUrl as clients send it (any case, with or

@@ -166,6 +166,9 @@ type AgentChat struct {
 	// party_id of what the agent sends.
 	PartyID string `json:"party_id"`
 	LastSeq int64  `json:"last_seq"`
+	// Calls tells whether the chat's entry has calls on: only then do
+	// signaling events and ICEServers work.
+	Calls bool `json:"calls"`
 }
 
 // WrapUp is an agent's disposition of a chat they handled.
@@ -395,6 +398,20 @@ func (a *Agent) CaseHistory(ctx context.Context, chatID string) (AgentCaseHistor
 		return AgentCaseHistory{}, fmt.Errorf("get case history: %w", err)
 	}
 	return out, nil
+}
+
+// ICEServers returns the STUN and TURN servers for a call in one of the
+// agent's chats, as the customer API's ICEServers gives them to the
+// customer; TURN credentials are made for the agent and expire. A chat
+// whose entry has no calls is a 400 *APIError (5003).
+func (a *Agent) ICEServers(ctx context.Context, chatID string) ([]ICEServer, error) {
+	var out struct {
+		Servers []ICEServer `json:"servers"`
+	}
+	if err := a.chatCall(ctx, http.MethodGet, nil, nil, &out, chatID, "iceservers"); err != nil {
+		return nil, fmt.Errorf("get ice servers: %w", err)
+	}
+	return out.Servers, nil
 }
 
 // UploadFile uploads a file the agent will send with a File event.

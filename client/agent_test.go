@@ -120,6 +120,9 @@ func TestAgentMethodsSendTheirRequests(t *testing.T) {
 		{"CaseHistory gets the case history",
 			func(ctx context.Context, a *client.Agent) error { _, err := a.CaseHistory(ctx, "c1"); return err },
 			"GET", "/agent/api/v1/chats/c1/casehistory", nil, ""},
+		{"ICEServers gets the servers of a chat",
+			func(ctx context.Context, a *client.Agent) error { _, err := a.ICEServers(ctx, "c1"); return err },
+			"GET", "/agent/api/v1/chats/c1/iceservers", nil, ""},
 		{"ListAgents gets the agents",
 			func(ctx context.Context, a *client.Agent) error { _, err := a.ListAgents(ctx); return err },
 			"GET", "/agent/api/v1/agents", nil, ""},
@@ -252,13 +255,13 @@ func TestAgentAnswersAreDecoded(t *testing.T) {
 	t.Run("Chat decodes the chat and its wrap-ups", func(t *testing.T) {
 		a, _ := stubAgent(t, answer{Body: `{"chat":{"chat_id":"c1","app_id":"web","state":"completed","ended":true,
 			"created":"2030-01-02T03:04:05Z","ended_at":"2030-01-02T03:09:05Z","client_id":"cl","phone_number":"","from":"",
-			"parameters":{"first_name":"Ada"},"case_id":"k1","agent_id":"a1","party_id":"","last_seq":12},
+			"parameters":{"first_name":"Ada"},"case_id":"k1","agent_id":"a1","party_id":"","last_seq":12,"calls":true},
 			"wrapups":[{"chat_id":"c1","agent_id":"a1","code":"solved","notes":"","created":"2030-01-02T03:10:00Z"}]}`})
 		chat, wrapups, err := a.Chat(ctx, "c1")
 		if err != nil {
 			t.Fatalf("Chat: %v", err)
 		}
-		if chat.ChatID != "c1" || !chat.Ended || chat.EndedAt == nil || chat.CaseID != "k1" || chat.LastSeq != 12 ||
+		if chat.ChatID != "c1" || !chat.Ended || chat.EndedAt == nil || chat.CaseID != "k1" || chat.LastSeq != 12 || !chat.Calls ||
 			string(chat.Parameters) != `{"first_name":"Ada"}` {
 			t.Errorf("Chat = %+v", chat)
 		}
@@ -288,6 +291,21 @@ func TestAgentAnswersAreDecoded(t *testing.T) {
 		}
 		if len(got) != 1 || got[0].Username != "ann" || got[0].Role != client.RoleAdmin || got[0].Routing.State != client.AgentLoggedOut {
 			t.Errorf("ListAgents = %+v", got)
+		}
+	})
+	t.Run("ICEServers decodes the servers", func(t *testing.T) {
+		a, _ := stubAgent(t, answer{Body: `{"servers":[{"url":"stun:s.example:3478","urls":["stun:s.example:3478"]},
+			{"url":"turn:t.example:3478?transport=udp","urls":["turn:t.example:3478?transport=udp"],"username":"1795086400:a-x","credential":"c2VjcmV0"}]}`})
+		got, err := a.ICEServers(ctx, "c1")
+		if err != nil {
+			t.Fatalf("ICEServers: %v", err)
+		}
+		want := []client.ICEServer{
+			{URL: "stun:s.example:3478", URLs: []string{"stun:s.example:3478"}},
+			{URL: "turn:t.example:3478?transport=udp", URLs: []string{"turn:t.example:3478?transport=udp"}, Username: "1795086400:a-x", Credential: "c2VjcmV0"},
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("ICEServers = %+v, want %+v", got, want)
 		}
 	})
 	t.Run("SetCase returns the case id", func(t *testing.T) {
@@ -373,6 +391,7 @@ func TestAgentEmptyIDsSendNoRequest(t *testing.T) {
 	calls := map[string]error{
 		"Accept":       func() error { _, err := a.Accept(ctx, ""); return err }(),
 		"Events":       func() error { _, err := a.Events(ctx, "", 0); return err }(),
+		"ICEServers":   func() error { _, err := a.ICEServers(ctx, ""); return err }(),
 		"UpdateAgent":  func() error { _, err := a.UpdateAgent(ctx, "", client.AgentSettings{}); return err }(),
 		"DownloadFile": func() error { _, err := a.DownloadFile(ctx, ""); return err }(),
 	}

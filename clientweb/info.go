@@ -22,23 +22,10 @@ func (h *Handler) availability(w http.ResponseWriter, r *http.Request, c *call) 
 	return nil
 }
 
-// iceServer is one server in the docs' shape, plus urls for browsers.
-type iceServer struct {
-	URL        string   `json:"url"`
-	URLs       []string `json:"urls"`
-	Username   string   `json:"username,omitempty"`
-	Credential string   `json:"credential,omitempty"`
-}
-
 // iceServers answers the entry's ICE servers; TURN relays come with
 // credentials made for this client that expire (package rtc).
 func (h *Handler) iceServers(w http.ResponseWriter, r *http.Request, c *call) error {
-	list := rtc.Servers(&c.entry, rtc.CustomerID(c.key), h.Service.Now(), h.EmbeddedTURN)
-	servers := make([]iceServer, 0, len(list))
-	for _, s := range list {
-		servers = append(servers, iceServer{URL: s.URLs[0], URLs: s.URLs, Username: s.Username, Credential: s.Credential})
-	}
-	writeJSON(w, map[string]any{"servers": servers})
+	writeJSON(w, rtc.ServersAnswer(&c.entry, rtc.CustomerID(c.key), h.Service.Now(), h.EmbeddedTURN))
 	return nil
 }
 

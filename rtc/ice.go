@@ -42,6 +42,14 @@ func CustomerID(k chat.ClientKey) string {
 	return "c-" + base64.RawURLEncoding.EncodeToString(sum[:15])
 }
 
+// AgentID is the id TURN credentials of an agent carry: a digest of the
+// tenant and the agent's id, "a-" first so that it never equals a
+// customer's (CustomerID).
+func AgentID(tenant, agentID string) string {
+	sum := sha256.Sum256([]byte(tenant + "\x00" + agentID))
+	return "a-" + base64.RawURLEncoding.EncodeToString(sum[:15])
+}
+
 // Relay is a TURN service that time-limited credentials unlock: what an
 // entry's turn block names, or the embedded server.
 type Relay struct {
@@ -92,4 +100,30 @@ func Servers(e *chat.Entry, id string, now time.Time, embedded *Relay) []chat.IC
 func isSTUN(url string) bool {
 	scheme, _, _ := strings.Cut(strings.ToLower(url), ":")
 	return scheme == "stun" || scheme == "stuns"
+}
+
+// APIServer is one ICE server as the APIs answer it: the docs' url (the
+// first of urls), and urls so that a browser can hand the list to
+// RTCPeerConnection unchanged.
+type APIServer struct {
+	URL        string   `json:"url"`
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// Answer is the body of an iceservers answer, the customer API's and the
+// agent API's: {"servers":[…]}, never null.
+type Answer struct {
+	Servers []APIServer `json:"servers"`
+}
+
+// ServersAnswer is Servers in the APIs' shape.
+func ServersAnswer(e *chat.Entry, id string, now time.Time, embedded *Relay) Answer {
+	list := Servers(e, id, now, embedded)
+	out := Answer{Servers: make([]APIServer, 0, len(list))}
+	for _, s := range list {
+		out.Servers = append(out.Servers, APIServer{URL: s.URLs[0], URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out
 }

@@ -30,6 +30,7 @@ type memStore struct {
 	tokens   map[string]chat.Token
 	wrapUps  []chat.WrapUp
 	outbox   map[pushKey]chat.PushJob // made on first use
+	admin    memAdmin                 // admin tokens and audit log
 }
 
 var _ chat.Store = (*memStore)(nil)

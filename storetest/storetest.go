@@ -32,6 +32,8 @@ func Run(t *testing.T, open func(t *testing.T) chat.Store) {
 		{"agents", agentTests},
 		{"ping", pingTests},
 		{"push outbox", pushTests},
+		{"privacy", privacyTests},
+		{"admin", adminTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

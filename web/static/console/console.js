@@ -35,6 +35,7 @@ const S = {
   alerts: 0,
   dupes: 0,
   tick: 0,
+  lastCall: null, // the latest call, ended or not (parleyConsole.call)
 };
 
 // ---------------------------------------------------------------- helpers
@@ -620,6 +621,9 @@ function newChat(id) {
     customerTypingTimer: 0,
     preview: '',
     caseNote: '',
+    call: null, // the call in progress (see startCall)
+    callRequest: null, // { video } while the customer asks for a call
+    liveFrom: -1, // last_seq when the details first came: later signaling is live
     els: null,
   };
 }
@@ -670,6 +674,15 @@ function buildChat(c) {
     caseId: q('.case-id'),
     history: q('.history'),
     caseError: q('.case-error'),
+    call: q('.call'),
+    callRequest: q('.call-request'),
+    callRequestText: q('.call-request-text'),
+    callLive: q('.call-live'),
+    callState: q('.call-state'),
+    callRemote: q('.call-remote'),
+    callLocal: q('.call-local'),
+    audioCall: q('.act-audio'),
+    videoCall: q('.act-video'),
   };
   q('.transcript').setAttribute('aria-label', 'Transcript');
   wireChat(c, q);
@@ -712,6 +725,11 @@ function wireChat(c, q) {
     for (const f of e.dataTransfer.files) sendFile(c, f);
   });
   q('.act-transfer').addEventListener('click', () => openTransfer(c));
+  q('.act-audio').addEventListener('click', () => startCall(c, false));
+  q('.act-video').addEventListener('click', () => startCall(c, true));
+  q('.call-hangup').addEventListener('click', () => hangUp(c, ''));
+  q('.call-start').addEventListener('click', () => c.callRequest && startCall(c, c.callRequest.video));
+  q('.call-decline').addEventListener('click', () => declineCall(c));
   const end = q('.act-end');
   end.addEventListener('click', () => {
     if (end.dataset.confirm) {
@@ -823,6 +841,7 @@ function closeChat(c) {
 }
 
 function dropChat(c) {
+  endCall(c, '');
   clearTimeout(c.typingTimer);
   clearTimeout(c.customerTypingTimer);
   for (const p of c.blobs.values()) p.then((f) => URL.revokeObjectURL(f.url)).catch(() => {});
@@ -860,6 +879,7 @@ function setDetails(c, view, wrapups) {
     }
   }
   if (view.ended) c.ended = true;
+  if (c.liveFrom < 0) c.liveFrom = view.last_seq || 0;
   renderCustomer(c);
   renderChatState(c);
   if (view.case_id !== hadCase) loadHistory(c);
@@ -978,6 +998,13 @@ function renderChatState(c) {
   if (c.ended || c.gone) {
     c.els.typing.hidden = true;
   }
+  if (!live) {
+    // Parley does not end calls: a chat that ends or leaves this agent
+    // takes its call with it here.
+    c.callRequest = null;
+    endCall(c, '');
+  }
+  renderCall(c);
   const sub = [];
   if (c.details) {
     const plat = platformText(c.details.parameters);
@@ -1095,12 +1122,9 @@ function applyEvent(c, ev) {
     case 'chat_session_form_data':
       notice(c, ev, `Form ${ev.form_name ? '“' + ev.form_name + '” ' : ''}answered: ${valueText(ev.data)}`);
       break;
-    case 'chat_session_signaling': {
-      const t = ev.data && ev.data.type;
-      if (kind === 'customer' && t === 'REQUEST_CALL') notice(c, ev, `${partyName(c, c.id)} asked for a call`);
-      else if (t === 'END_CALL') notice(c, ev, 'Call ended');
+    case 'chat_session_signaling':
+      onSignaling(c, ev, kind);
       break;
-    }
     default:
       break;
   }
@@ -1470,6 +1494,302 @@ function sendFile(c, file) {
   attempt();
 }
 
+// ---------------------------------------------------------------- calls
+//
+// A call is WebRTC between this console and the customer's app, signaled
+// with chat_session_signaling events (docs/calls.md): the agent offers
+// (OFFER_CALL), the customer answers (ANSWER_CALL) or declines
+// (CALL_REJECTED), ICE candidates trickle both ways, and END_CALL ends it.
+// Media never passes through Parley; TURN relays come from GET iceservers.
+
+const RING_TIMEOUT_MS = 60000; // an offer nobody answers is ended after this
+
+function callsOn(c) {
+  return canSend(c) && !!(c.details && c.details.calls);
+}
+
+// iceConfig makes the RTCPeerConnection configuration of an iceservers
+// answer. window.parleyForceRelay = true (a test hook) makes the call use
+// TURN relays only.
+function iceConfig(servers) {
+  const iceServers = (servers || []).map((s) => ({
+    urls: Array.isArray(s.urls) && s.urls.length ? s.urls : s.url,
+    username: s.username,
+    credential: s.credential,
+  }));
+  const cfg = { iceServers };
+  if (window.parleyForceRelay === true) cfg.iceTransportPolicy = 'relay';
+  return cfg;
+}
+
+// iceCandidate is a candidate as signaling carries it, made fit for
+// addIceCandidate (sdpMLineIndex arrives as a string).
+function iceCandidate(d) {
+  const index = d.sdpMLineIndex === '' || d.sdpMLineIndex == null ? null : Number(d.sdpMLineIndex);
+  return { candidate: d.candidate, sdpMid: d.sdpMid === '' ? null : d.sdpMid, sdpMLineIndex: Number.isFinite(index) ? index : null };
+}
+
+function stopTracks(stream) {
+  if (stream) for (const t of stream.getTracks()) t.stop();
+}
+
+async function startCall(c, video) {
+  if (c.call || !callsOn(c)) return;
+  c.callRequest = null;
+  const call = {
+    chatId: c.id,
+    video: !!video,
+    state: 'starting',
+    pc: null,
+    local: null,
+    offered: false, // OFFER_CALL is on its way: candidates may follow
+    remoteSet: false,
+    early: [], // local candidates found before the offer went
+    remoteCands: [], // the customer's candidates before their answer
+    outbox: [],
+    flushing: false,
+    chain: Promise.resolve(),
+    ringTimer: 0,
+    clock: 0,
+    connectedAt: 0,
+  };
+  c.call = call;
+  S.lastCall = call;
+  renderCall(c);
+  try {
+    const ice = await api('GET', 'chats/' + encodeURIComponent(c.id) + '/iceservers');
+    if (c.call !== call) return;
+    const pc = new RTCPeerConnection(iceConfig(ice.servers));
+    call.pc = pc;
+    pc.onicecandidate = (e) => {
+      const cand = e.candidate;
+      if (!cand || !cand.candidate || c.call !== call) return;
+      const data = { type: 'ICE_CANDIDATE', candidate: cand.candidate, sdpMid: cand.sdpMid || '', sdpMLineIndex: cand.sdpMLineIndex ?? '' };
+      if (call.offered) signal(c, call, data);
+      else call.early.push(data);
+    };
+    pc.ontrack = (e) => {
+      if (c.call !== call) return;
+      const v = c.els.callRemote;
+      v.srcObject = e.streams[0] || new MediaStream([e.track]);
+      v.play().catch(() => {});
+    };
+    pc.onconnectionstatechange = () => onPeerState(c, call);
+    call.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: call.video });
+    if (c.call !== call) {
+      stopTracks(call.local);
+      return;
+    }
+    c.els.callLocal.srcObject = call.local;
+    for (const t of call.local.getTracks()) pc.addTrack(t, call.local);
+    await pc.setLocalDescription(await pc.createOffer());
+    if (c.call !== call) return;
+    call.state = 'calling';
+    call.offered = true;
+    signal(c, call, { type: 'OFFER_CALL', sdp: pc.localDescription.sdp, offerVideo: call.video ? 'true' : 'false' });
+    for (const d of call.early.splice(0)) signal(c, call, d);
+    call.ringTimer = setTimeout(() => {
+      if (c.call === call && call.state === 'calling') hangUp(c, 'The customer did not answer.');
+    }, RING_TIMEOUT_MS);
+  } catch (e) {
+    if (c.call !== call) return;
+    const what = e && e.name === 'NotAllowedError' ? 'the browser was not allowed to use your microphone or camera' : e.message || String(e);
+    hangUp(c, 'The call could not start: ' + what);
+    return;
+  }
+  renderCall(c);
+}
+
+// signal sends a signaling event of the call to the customer. Events go in
+// order, one request at a time; what queues up meanwhile (trickled
+// candidates) goes in the next request.
+function signal(c, call, data) {
+  call.outbox.push({ event: 'chat_session_signaling', msg_id: newId(), data });
+  if (call.flushing) return;
+  call.flushing = true;
+  call.chain = call.chain
+    .then(() => {
+      call.flushing = false;
+      const events = call.outbox.splice(0);
+      return events.length ? sendEvents(c, events) : null;
+    })
+    .catch((e) => {
+      call.flushing = false;
+      if (c.call === call) {
+        call.outbox = [];
+        endCall(c, 'The call failed: ' + e.message);
+      }
+    });
+}
+
+function onPeerState(c, call) {
+  if (c.call !== call || !call.pc) return;
+  const st = call.pc.connectionState;
+  if (st === 'connected') {
+    call.state = 'connected';
+    if (!call.connectedAt) call.connectedAt = Date.now();
+    clearTimeout(call.ringTimer);
+    if (!call.clock) call.clock = setInterval(() => renderCall(c), 1000);
+  } else if (st === 'disconnected' && call.state === 'connected') {
+    call.state = 'reconnecting';
+  } else if (st === 'failed') {
+    hangUp(c, 'The call could not connect.');
+    return;
+  }
+  renderCall(c);
+}
+
+// onSignaling shows a signaling event in the transcript and, when it is the
+// customer's and new, acts on it.
+function onSignaling(c, ev, kind) {
+  const d = ev.data || {};
+  const who = partyName(c, c.id);
+  const video = d.offerVideo === 'true';
+  const mine = kind === 'me';
+  switch (d.type) {
+    case 'REQUEST_CALL':
+      if (kind === 'customer') notice(c, ev, `${who} asked for a${video ? ' video' : 'n audio'} call`);
+      break;
+    case 'OFFER_CALL':
+      notice(c, ev, mine ? `You started a${video ? ' video' : 'n audio'} call` : `${partyName(c, ev.party_id)} offered a call`);
+      break;
+    case 'ANSWER_CALL':
+      if (kind === 'customer') notice(c, ev, `${who} answered the call`);
+      break;
+    case 'CALL_REJECTED':
+      notice(c, ev, mine ? 'You declined the call' : `${partyName(c, ev.party_id)} declined the call`);
+      break;
+    case 'END_CALL':
+      notice(c, ev, 'Call ended');
+      break;
+    default:
+      break;
+  }
+  const forMe = !ev.destination_party_id || ev.destination_party_id === c.partyId;
+  if (kind !== 'customer' || !forMe || !(ev.seq > c.liveFrom) || !canSend(c)) return;
+  const call = c.call;
+  switch (d.type) {
+    case 'REQUEST_CALL':
+    case 'OFFER_CALL':
+      // A customer's offer is taken as a request too: the console calls,
+      // it does not answer calls.
+      if (!call && callsOn(c)) {
+        c.callRequest = { video };
+        beep();
+      }
+      break;
+    case 'ANSWER_CALL':
+      if (call && call.state === 'calling' && call.pc) {
+        call.state = 'connecting';
+        clearTimeout(call.ringTimer);
+        call.pc
+          .setRemoteDescription({ type: 'answer', sdp: d.sdp })
+          .then(() => {
+            call.remoteSet = true;
+            for (const cand of call.remoteCands.splice(0)) call.pc.addIceCandidate(cand).catch(() => {});
+          })
+          .catch(() => c.call === call && hangUp(c, 'The call could not connect.'));
+      }
+      break;
+    case 'ICE_CANDIDATE':
+      if (call && call.pc && d.candidate) {
+        const cand = iceCandidate(d);
+        if (call.remoteSet) call.pc.addIceCandidate(cand).catch(() => {});
+        else call.remoteCands.push(cand);
+      }
+      break;
+    case 'CALL_REJECTED':
+      if (call) endCall(c, `${who} declined the call.`);
+      break;
+    case 'END_CALL':
+      if (call) endCall(c, '');
+      c.callRequest = null;
+      break;
+    default:
+      break;
+  }
+  renderCall(c);
+}
+
+// hangUp ends the call and tells the customer (once an offer went).
+function hangUp(c, reason) {
+  const call = c.call;
+  if (!call) return;
+  if (call.offered) {
+    call.outbox = call.outbox.filter((e) => e.data.type !== 'ICE_CANDIDATE');
+    signal(c, call, { type: 'END_CALL' });
+  }
+  endCall(c, reason);
+}
+
+// endCall closes the call here; reason, if any, is shown.
+function endCall(c, reason) {
+  const call = c.call;
+  if (!call) return;
+  c.call = null;
+  call.state = 'idle';
+  clearTimeout(call.ringTimer);
+  clearInterval(call.clock);
+  if (call.pc) {
+    call.pc.onicecandidate = null;
+    call.pc.ontrack = null;
+    call.pc.onconnectionstatechange = null;
+    call.pc.close();
+  }
+  stopTracks(call.local);
+  c.els.callRemote.srcObject = null;
+  c.els.callLocal.srcObject = null;
+  if (reason) toast(reason, 'info');
+  renderCall(c);
+}
+
+function declineCall(c) {
+  if (!c.callRequest) return;
+  c.callRequest = null;
+  renderCall(c);
+  sendEvents(c, [{ event: 'chat_session_signaling', data: { type: 'CALL_REJECTED', reason_code: '603', reason: 'declined' } }]).catch((e) =>
+    toast('Could not decline the call: ' + e.message),
+  );
+}
+
+function callStateText(call) {
+  const kind = call.video ? 'Video call' : 'Audio call';
+  switch (call.state) {
+    case 'starting':
+      return `${kind}: starting…`;
+    case 'calling':
+      return `${kind}: calling the customer…`;
+    case 'connecting':
+      return `${kind}: connecting…`;
+    case 'reconnecting':
+      return `${kind}: reconnecting…`;
+    case 'connected': {
+      const s = Math.floor((Date.now() - call.connectedAt) / 1000);
+      return `${kind} · ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+    }
+    default:
+      return kind;
+  }
+}
+
+function renderCall(c) {
+  const els = c.els;
+  const call = c.call;
+  const req = !call && c.callRequest;
+  els.call.hidden = !call && !req;
+  els.call.dataset.state = call ? call.state : req ? 'requested' : 'idle';
+  els.call.classList.toggle('call--audio', !!call && !call.video);
+  els.callRequest.hidden = !req;
+  if (req) els.callRequestText.textContent = `${partyName(c, c.id)} asks for a${req.video ? ' video' : 'n audio'} call`;
+  els.callLive.hidden = !call;
+  if (call) els.callState.textContent = callStateText(call);
+  const on = callsOn(c);
+  els.audioCall.hidden = !on;
+  els.videoCall.hidden = !on;
+  els.audioCall.disabled = !!call;
+  els.videoCall.disabled = !!call;
+}
+
 // ---------------------------------------------------------------- actions
 
 async function endChat(c) {
@@ -1686,8 +2006,13 @@ function boot() {
 }
 
 // A small window onto the console for tests and debugging: read-only
-// counters, and a switch to drop the stream as a network failure would.
+// counters, the last call (its RTCPeerConnection included, for its stats),
+// and a switch to drop the stream as a network failure would.
 window.parleyConsole = {
+  get call() {
+    const call = S.lastCall;
+    return call ? { chatId: call.chatId, state: call.state, video: call.video, pc: call.pc } : null;
+  },
   get alerts() {
     return S.alerts;
   },

@@ -13,6 +13,13 @@
  * tab resumes the live chat. Tabs of one browser share the conversation: one
  * of them (holding a Web Lock) long-polls and passes what it gets to the
  * others over a BroadcastChannel, since the server answers one poll per chat.
+ *
+ * Calls: an agent's OFFER_CALL rings in the widget, which answers with WebRTC
+ * (ICE servers from GET iceservers) through chat_session_signaling events. A
+ * page whose entry has calls on adds data-calls="true" to the tag: the
+ * customer may then ask the agent for a call (REQUEST_CALL). Tests set
+ * window.parleyForceRelay = true to make calls use TURN relays only, and read
+ * the element's `call` property (state and RTCPeerConnection).
  */
 (() => {
   'use strict';
@@ -25,6 +32,8 @@
   const TYPING_EVERY = 2000; // the longest a draft the agent sees may lag
   const TYPING_IDLE = 3000; // silence after which the customer stops typing
   const AGENT_TYPING_MAX = 30000; // hide an agent's indicator nobody cleared
+  const RING_MAX = 60000; // an incoming call rings this long at most
+  const OFFER_MAX_AGE = 90; // seconds: an older offer (a reload's backlog) does not ring
 
   const script = document.currentScript || document.querySelector('script[src*="/widget/parley.js"]');
 
@@ -120,6 +129,7 @@
     clip: '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" d="M20.5 11.5l-8.3 8.3a5 5 0 0 1-7-7l8.6-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9"/></svg>',
     send: '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M3.4 20.4l17.5-7.5a1 1 0 0 0 0-1.8L3.4 3.6a1 1 0 0 0-1.4 1.1L3.9 11 14 12 3.9 13l-1.9 6.3a1 1 0 0 0 1.4 1.1z"/></svg>',
     file: '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8l-5-5zM14 3v5h5"/></svg>',
+    phone: '<svg viewBox="0 0 24 24" width="21" height="21" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" d="M5 3.5h3.2l1.6 4.3-2.2 1.5a11 11 0 0 0 5.1 5.1l1.5-2.2 4.3 1.6V17a2.5 2.5 0 0 1-2.7 2.5A15.5 15.5 0 0 1 2.5 6.2 2.5 2.5 0 0 1 5 3.5z"/></svg>',
   };
 
   // icon returns one of the constant SVGs above (never server data).
@@ -139,6 +149,33 @@
     ACCOUNT: { type: 'text', autocomplete: 'off' },
     TEXT: { type: 'text' },
   };
+
+  // ----------------------------------------------------------------- calls
+
+  // iceConfig makes the RTCPeerConnection configuration of an iceservers
+  // answer. The page's window.parleyForceRelay = true (a test hook) makes
+  // calls use TURN relays only.
+  function iceConfig(servers) {
+    const iceServers = (Array.isArray(servers) ? servers : []).map((s) => ({
+      urls: Array.isArray(s.urls) && s.urls.length ? s.urls : s.url,
+      username: s.username,
+      credential: s.credential,
+    }));
+    const cfg = { iceServers };
+    if (window.parleyForceRelay === true) cfg.iceTransportPolicy = 'relay';
+    return cfg;
+  }
+
+  // iceCandidate makes a signaled candidate fit for addIceCandidate: every
+  // value arrives as a string.
+  function iceCandidate(d) {
+    const i = d.sdpMLineIndex === '' || d.sdpMLineIndex == null ? NaN : Number(d.sdpMLineIndex);
+    return { candidate: String(d.candidate), sdpMid: str(d.sdpMid) || null, sdpMLineIndex: Number.isFinite(i) ? i : null };
+  }
+
+  function stopTracks(stream) {
+    if (stream) for (const t of stream.getTracks()) t.stop();
+  }
 
   // ------------------------------------------------------------------- API
 
@@ -381,6 +418,19 @@ button { cursor: pointer; }
 .ended { padding: 14px 16px 16px; background: #fff; border-top: 1px solid var(--line); text-align: center; flex: none; }
 .ended p { margin: 0 0 10px; color: var(--muted); font-size: 14px; }
 .drop { outline: 3px dashed var(--brand); outline-offset: -8px; }
+.call { flex: none; padding: 10px 12px; background: #fff; border-bottom: 1px solid var(--line); }
+.ring { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; }
+.ring-text { flex: 1; min-width: 150px; margin: 0; font-weight: 650; }
+.ring-actions { display: flex; gap: 8px; }
+.btn.accept { background: #2b8a3e; border-color: #2b8a3e; color: #fff; }
+.call-media { position: relative; margin-bottom: 8px; border-radius: 12px; overflow: hidden; background: #111827; aspect-ratio: 4 / 3; max-height: 40vh; }
+.call.audio .call-media { display: none; }
+.call-media video { display: block; }
+.call-media .remote { width: 100%; height: 100%; object-fit: contain; }
+.call-media .local { position: absolute; right: 8px; bottom: 8px; width: 30%; border-radius: 8px; border: 2px solid rgba(255, 255, 255, .7); background: #1f2937; }
+.call-bar { display: flex; align-items: center; gap: 8px; }
+.call-state { flex: 1; font-size: 14px; font-weight: 600; }
+.call[data-state="connected"] .call-state { color: #2b8a3e; }
 .powered { margin: 0; padding: 5px 0 7px; background: #fff; font-size: 11px; color: #9096a8; text-align: center; flex: none; }
 .sr { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 480px) {
@@ -407,13 +457,20 @@ button { cursor: pointer; }
         <h2 class="title"></h2>
         <p class="subtitle"></p>
       </div>
+      <button type="button" class="icon-btn call-btn" aria-label="Ask for a call" title="Ask for a call" hidden></button>
       <button type="button" class="icon-btn end-btn" aria-label="End chat" title="End chat" hidden></button>
       <button type="button" class="icon-btn close-btn" aria-label="Close chat window" title="Close"></button>
     </header>
-    <div class="confirm" role="group" aria-label="End the chat?" hidden>
+    <div class="confirm end-confirm" role="group" aria-label="End the chat?" hidden>
       <span>End this chat?</span>
       <button type="button" class="btn keep">Cancel</button>
       <button type="button" class="btn danger confirm-end">End chat</button>
+    </div>
+    <div class="confirm ask" role="group" aria-label="Ask the agent to call you" hidden>
+      <span>Ask for a call?</span>
+      <button type="button" class="btn ask-cancel">Cancel</button>
+      <button type="button" class="btn ask-audio">Voice</button>
+      <button type="button" class="btn ask-video">Video</button>
     </div>
     <div class="pane prechat">
       <p class="greeting"></p>
@@ -426,6 +483,25 @@ button { cursor: pointer; }
     </div>
     <div class="pane conversation" hidden>
       <div class="banner" role="status" hidden><span class="spinner" aria-hidden="true"></span><span class="banner-text"></span></div>
+      <section class="call" aria-label="Call" hidden>
+        <div class="ring" role="group" aria-label="Incoming call">
+          <p class="ring-text" aria-live="assertive"></p>
+          <div class="ring-actions">
+            <button type="button" class="btn danger decline">Decline</button>
+            <button type="button" class="btn accept answer">Answer</button>
+          </div>
+        </div>
+        <div class="live">
+          <div class="call-media">
+            <video class="remote" autoplay playsinline aria-label="The agent's video"></video>
+            <video class="local" autoplay playsinline muted aria-label="Your camera"></video>
+          </div>
+          <div class="call-bar">
+            <span class="call-state" role="status"></span>
+            <button type="button" class="btn danger hangup">Hang up</button>
+          </div>
+        </div>
+      </section>
       <div class="log" role="log" aria-live="polite" aria-label="Conversation" tabindex="0"></div>
       <div class="typing" role="status" hidden><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span><span class="typing-text"></span></div>
       <form class="composer">
@@ -455,6 +531,7 @@ button { cursor: pointer; }
     disconnectedCallback() {
       if (!this.running) return;
       this.running = false;
+      this.hangUp();
       if (this.chat) this.stopPolling(this.chat);
       if (this.channel) this.channel.close();
       document.removeEventListener('visibilitychange', this.onVisibility);
@@ -490,6 +567,7 @@ button { cursor: pointer; }
       $('.ico-down').replaceWith(Object.assign(icon('down'), { className: 'ico ico-down' }));
       $('.close-btn').append(icon('close'));
       $('.end-btn').append(icon('end'));
+      $('.call-btn').append(icon('phone'));
       $('.attach').append(icon('clip'));
       $('.send').append(icon('send'));
 
@@ -498,7 +576,8 @@ button { cursor: pointer; }
       this.win.addEventListener('keydown', (e) => {
         if (e.key !== 'Escape') return;
         e.stopPropagation();
-        if (!$('.confirm').hidden) this.hideConfirm();
+        if (!$('.ask').hidden) this.hideAsk();
+        else if (!$('.end-confirm').hidden) this.hideConfirm();
         else this.close();
       });
       $('.form').addEventListener('submit', (e) => { e.preventDefault(); this.requestChat(); });
@@ -544,6 +623,13 @@ button { cursor: pointer; }
       $('.keep').addEventListener('click', () => this.hideConfirm());
       $('.confirm-end').addEventListener('click', () => this.endChat());
       $('.restart').addEventListener('click', () => this.restart());
+      $('.call-btn').addEventListener('click', () => { $('.ask').hidden = false; $('.ask-audio').focus(); });
+      $('.ask-cancel').addEventListener('click', () => this.hideAsk());
+      $('.ask-audio').addEventListener('click', () => this.requestCall(false));
+      $('.ask-video').addEventListener('click', () => this.requestCall(true));
+      $('.answer').addEventListener('click', () => this.answerCall());
+      $('.decline').addEventListener('click', () => this.declineCall());
+      $('.hangup').addEventListener('click', () => this.hangUp());
       this.onVisibility = () => this.markRead();
       document.addEventListener('visibilitychange', this.onVisibility);
 
@@ -649,12 +735,12 @@ button { cursor: pointer; }
     }
 
     showConfirm() {
-      this.$('.confirm').hidden = false;
+      this.$('.end-confirm').hidden = false;
       this.$('.keep').focus();
     }
 
     hideConfirm() {
-      const c = this.$('.confirm');
+      const c = this.$('.end-confirm');
       if (c.hidden) return;
       const inside = c.contains(this.shadowRoot.activeElement);
       c.hidden = true;
@@ -693,6 +779,8 @@ button { cursor: pointer; }
       } else av.append(icon('chat'));
       $('.end-btn').hidden = !chat || chat.ended;
       if (!chat || chat.ended) this.hideConfirm();
+      $('.call-btn').hidden = !this.canAskCall();
+      if ($('.call-btn').hidden) this.hideAsk();
       this.renderBanner();
     }
 
@@ -878,6 +966,12 @@ button { cursor: pointer; }
           const events = Array.isArray(data.events) ? data.events : [];
           if (signal.aborted || this.chat !== chat) return;
           if (events.length) {
+            // A poll that waited brought events as they happened: their
+            // time tells how far this clock is from the server's.
+            if (Date.now() - started > 1000) {
+              const ts = Math.max(...events.map((e) => Number(e && e.timestamp) || 0));
+              if (ts > 0) this.skew = Date.now() / 1000 - ts;
+            }
             this.applyEvents(chat, events, 'poll');
             // The other tabs learn what this one acknowledged, so that they
             // do not acknowledge it again.
@@ -914,6 +1008,18 @@ button { cursor: pointer; }
     // tab ('own').
     applyEvents(chat, events, source) {
       const stick = this.nearEnd();
+      // An offer followed in the same batch by its end (a backlog after a
+      // reload) never rings.
+      const open = new Map();
+      for (const ev of events) {
+        if (!ev || ev.event !== 'chat_session_signaling' || !ev.data) continue;
+        const type = ev.data.type;
+        if (type === 'OFFER_CALL' || type === 'END_CALL' || type === 'CALL_REJECTED') {
+          const earlier = open.get(ev.party_id);
+          if (earlier) earlier.superseded = true;
+          open.set(ev.party_id, type === 'OFFER_CALL' ? ev : null);
+        }
+      }
       for (const ev of events) {
         if (!ev || typeof ev !== 'object') continue;
         if (typeof ev.seq === 'number') {
@@ -990,8 +1096,11 @@ button { cursor: pointer; }
         case 'chat_session_ended':
           this.chatEnded(chat);
           break;
+        case 'chat_session_signaling':
+          if (live && !own) this.onSignal(chat, ev);
+          break;
         default:
-          // case_set, signaling, forms: nothing to show in a text chat.
+          // case_set, forms: nothing to show in a text chat.
       }
     }
 
@@ -1374,11 +1483,13 @@ button { cursor: pointer; }
       chat.ended = true;
       this.stopPolling(chat);
       if (this.chat !== chat) return;
+      // Parley does not end calls: the chat's end ends its call here.
+      this.endCall('');
       this.stopTyping(false);
       this.hideTyping();
       this.notice('The chat has ended.');
       const active = this.shadowRoot.activeElement;
-      const refocus = !!active && (this.$('.composer').contains(active) || this.$('.confirm').contains(active) || active === this.$('.end-btn'));
+      const refocus = !!active && (this.$('.composer').contains(active) || this.$('.end-confirm').contains(active) || active === this.$('.end-btn'));
       this.$('.composer').hidden = true;
       this.$('.ended').hidden = false;
       const saved = this.store.load();
@@ -1400,6 +1511,255 @@ button { cursor: pointer; }
       this.renderPrechat();
       this.updateBadge();
       this.focusFirst();
+    }
+
+    // ------------------------------------------------------------ calls
+
+    // call is the latest call, for tests and debugging: its state ('ringing',
+    // 'starting', 'connecting', 'connected', 'reconnecting', then 'idle')
+    // and its RTCPeerConnection (kept once the call is over).
+    get call() {
+      const c = this.lastCall;
+      return c ? { state: c.state, video: c.video, pc: c.pc } : null;
+    }
+
+    canAskCall() {
+      const chat = this.chat;
+      if (!this.hasAttribute('calls') || !chat || chat.ended || !chat.agent || this.callState) return false;
+      const party = chat.parties.get(chat.agent);
+      return !!party && party.type === 'internal';
+    }
+
+    hideAsk() {
+      const ask = this.$('.ask');
+      if (ask.hidden) return;
+      const inside = ask.contains(this.shadowRoot.activeElement);
+      ask.hidden = true;
+      if (inside) (this.canAskCall() ? this.$('.call-btn') : this.input).focus();
+    }
+
+    async requestCall(video) {
+      const chat = this.chat;
+      this.hideAsk();
+      if (!this.canAskCall()) return;
+      const ok = await this.post([{
+        event: 'chat_session_signaling', msg_id: uuid(), destination_party_id: chat.agent,
+        data: { type: 'REQUEST_CALL', offerVideo: video ? 'true' : 'false' },
+      }], 2);
+      if (this.chat !== chat) return;
+      chat.askedCall = ok;
+      this.notice(ok ? `You asked for a${video ? ' video' : 'n audio'} call. The agent will call you.` : 'Calls are not available right now.', !ok);
+    }
+
+    onSignal(chat, ev) {
+      if (this.chat !== chat || chat.ended) return;
+      const d = ev.data && typeof ev.data === 'object' ? ev.data : {};
+      const call = this.callState;
+      const from = str(ev.party_id);
+      switch (d.type) {
+        case 'OFFER_CALL': {
+          if (ev.superseded || !str(d.sdp)) return;
+          if (Date.now() / 1000 - (this.skew || 0) - Number(ev.timestamp) > OFFER_MAX_AGE) return;
+          if (call) {
+            // Busy with another call: say so, and leave this one be.
+            if (call.agent !== from || call.state !== 'ringing') {
+              this.post([{ event: 'chat_session_signaling', msg_id: uuid(), destination_party_id: from,
+                data: { type: 'CALL_REJECTED', reason_code: '486', reason: 'busy' } }]);
+              return;
+            }
+            this.endCall('');
+          }
+          chat.askedCall = false;
+          this.ring(chat, from, d);
+          break;
+        }
+        case 'ICE_CANDIDATE':
+          if (call && call.agent === from && str(d.candidate)) {
+            const cand = iceCandidate(d);
+            if (call.remoteSet) call.pc.addIceCandidate(cand).catch(() => {});
+            else call.remoteCands.push(cand);
+          }
+          break;
+        case 'END_CALL':
+          if (call && call.agent === from) this.endCall(call.state === 'ringing' ? 'Missed call.' : 'The call has ended.');
+          break;
+        case 'CALL_REJECTED':
+          if (call && call.agent === from) this.endCall('The call has ended.');
+          else if (chat.askedCall) {
+            chat.askedCall = false;
+            this.notice('The agent cannot call right now.');
+          }
+          break;
+        default:
+          // REQUEST_CALL and ANSWER_CALL: this widget answers calls, it
+          // does not place them.
+      }
+    }
+
+    ring(chat, agent, d) {
+      const call = {
+        state: 'ringing', video: d.offerVideo === 'true', agent, sdp: String(d.sdp), pc: null, local: null,
+        remoteSet: false, remoteCands: [], answered: false, early: [], outbox: [], flushTimer: 0, ringTimer: 0,
+      };
+      this.callState = call;
+      this.lastCall = call;
+      this.hideAsk();
+      call.ringTimer = setTimeout(() => {
+        if (this.callState === call && call.state === 'ringing') this.declineCall('no answer', 'Missed call.');
+      }, RING_MAX);
+      const hadFocus = this.isOpen() && this.win.contains(this.shadowRoot.activeElement);
+      if (!this.isOpen()) this.open(false);
+      this.renderCall();
+      // Set once the region shows, so that screen readers announce it.
+      const party = chat.parties.get(agent);
+      this.$('.ring-text').textContent = `Incoming ${call.video ? 'video' : 'audio'} call from ${party ? party.name : 'the agent'}`;
+      if (hadFocus) this.$('.answer').focus();
+    }
+
+    // signal sends a signaling event of the call to the agent; events made
+    // in one go (trickled candidates) share a request, in order.
+    signal(call, data) {
+      call.outbox.push({ event: 'chat_session_signaling', msg_id: uuid(), destination_party_id: call.agent, data });
+      if (call.flushTimer) return;
+      call.flushTimer = setTimeout(() => {
+        call.flushTimer = 0;
+        const events = call.outbox.splice(0);
+        if (!events.length) return;
+        this.post(events, 2).then((ok) => {
+          if (!ok && this.callState === call) this.endCall('The call was lost.');
+        });
+      }, 0);
+    }
+
+    async answerCall() {
+      const call = this.callState;
+      const chat = this.chat;
+      if (!call || call.state !== 'ringing' || !chat) return;
+      clearTimeout(call.ringTimer);
+      call.state = 'starting';
+      this.peer({ type: 'call-taken', chat: chat.id });
+      this.renderCall();
+      try {
+        const ice = await this.api.request('GET', 'iceservers');
+        if (this.callState !== call) return;
+        const pc = new RTCPeerConnection(iceConfig(ice.servers));
+        call.pc = pc;
+        pc.onicecandidate = (e) => {
+          const c = e.candidate;
+          if (!c || !c.candidate || this.callState !== call) return;
+          const data = { type: 'ICE_CANDIDATE', candidate: c.candidate, sdpMid: c.sdpMid || '', sdpMLineIndex: c.sdpMLineIndex ?? '' };
+          if (call.answered) this.signal(call, data);
+          else call.early.push(data);
+        };
+        pc.ontrack = (e) => {
+          if (this.callState !== call) return;
+          const v = this.$('.remote');
+          v.srcObject = e.streams[0] || new MediaStream([e.track]);
+          v.play().catch(() => {});
+        };
+        pc.onconnectionstatechange = () => this.onPeerState(call);
+        await pc.setRemoteDescription({ type: 'offer', sdp: call.sdp });
+        call.remoteSet = true;
+        for (const c of call.remoteCands.splice(0)) pc.addIceCandidate(c).catch(() => {});
+        try {
+          call.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: call.video });
+        } catch (err) {
+          // No camera (or not allowed): answer with the voice alone.
+          if (!call.video) throw err;
+          call.local = await navigator.mediaDevices.getUserMedia({ audio: true });
+        }
+        if (this.callState !== call) { stopTracks(call.local); return; }
+        this.$('.local').srcObject = call.local;
+        for (const t of call.local.getTracks()) pc.addTrack(t, call.local);
+        await pc.setLocalDescription(await pc.createAnswer());
+        if (this.callState !== call) return;
+        call.answered = true;
+        call.state = 'connecting';
+        this.signal(call, { type: 'ANSWER_CALL', sdp: pc.localDescription.sdp });
+        for (const data of call.early.splice(0)) this.signal(call, data);
+      } catch (err) {
+        if (this.callState !== call) return;
+        const denied = err && err.name === 'NotAllowedError';
+        this.declineCall(denied ? 'microphone not allowed' : 'could not answer',
+          denied ? 'The call needs your microphone. Allow it in your browser to take calls.' : 'The call could not be answered.');
+        return;
+      }
+      this.renderCall();
+    }
+
+    onPeerState(call) {
+      if (this.callState !== call || !call.pc) return;
+      const st = call.pc.connectionState;
+      if (st === 'connected') call.state = 'connected';
+      else if (st === 'disconnected' && call.state === 'connected') call.state = 'reconnecting';
+      else if (st === 'failed') {
+        this.hangUp('The call could not connect.');
+        return;
+      }
+      this.renderCall();
+    }
+
+    // declineCall refuses the ringing (or failing) call: CALL_REJECTED.
+    declineCall(reason = 'declined', text = 'You declined the call.') {
+      const call = this.callState;
+      if (!call) return;
+      if (this.chat) this.peer({ type: 'call-taken', chat: this.chat.id });
+      call.outbox = [];
+      this.signal(call, { type: 'CALL_REJECTED', reason_code: '603', reason });
+      this.endCall(text);
+    }
+
+    // hangUp ends the call and tells the agent.
+    hangUp(text = '') {
+      const call = this.callState;
+      if (!call) return;
+      if (call.state === 'ringing') {
+        this.declineCall();
+        return;
+      }
+      call.outbox = call.outbox.filter((e) => e.data.type !== 'ICE_CANDIDATE');
+      this.signal(call, { type: 'END_CALL' });
+      this.endCall(text || 'The call has ended.');
+    }
+
+    // endCall closes the call here and notes text, if any, in the log.
+    endCall(text) {
+      const call = this.callState;
+      if (!call) return;
+      this.callState = null;
+      call.state = 'idle';
+      clearTimeout(call.ringTimer);
+      if (call.pc) {
+        call.pc.onicecandidate = null;
+        call.pc.ontrack = null;
+        call.pc.onconnectionstatechange = null;
+        call.pc.close();
+      }
+      stopTracks(call.local);
+      this.$('.remote').srcObject = null;
+      this.$('.local').srcObject = null;
+      const focused = this.$('.call').contains(this.shadowRoot.activeElement);
+      this.renderCall();
+      if (text) this.notice(text);
+      if (focused && this.canSend()) this.input.focus();
+    }
+
+    renderCall() {
+      const call = this.callState;
+      const box = this.$('.call');
+      box.hidden = !call;
+      box.dataset.state = call ? call.state : 'idle';
+      box.classList.toggle('audio', !!call && !call.video);
+      this.$('.ring').hidden = !call || call.state !== 'ringing';
+      this.$('.live').hidden = !call || call.state === 'ringing';
+      if (call) {
+        const kind = call.video ? 'Video call' : 'Audio call';
+        this.$('.call-state').textContent = {
+          starting: `${kind}: starting…`, connecting: `${kind}: connecting…`, connected: `${kind}: connected`,
+          reconnecting: `${kind}: reconnecting…`,
+        }[call.state] || kind;
+      }
+      this.renderHeader();
     }
 
     // ------------------------------------------------------------ other tabs
@@ -1435,6 +1795,11 @@ button { cursor: pointer; }
       }
       else if (m.type === 'own' && Array.isArray(m.events)) this.applyEvents(chat, m.events, 'own');
       else if (m.type === 'ended') this.chatEnded(chat);
+      else if (m.type === 'call-taken') {
+        // Another tab of this customer answered or declined.
+        const call = this.callState;
+        if (call && call.state === 'ringing') this.endCall('');
+      }
     }
   }
 
@@ -1449,6 +1814,7 @@ button { cursor: pointer; }
     el.setAttribute('server', base);
     el.setAttribute('tenant', script.dataset.tenant);
     el.setAttribute('app', script.dataset.app || '');
+    if (script.dataset.calls === 'true') el.setAttribute('calls', '');
     document.body.append(el);
   }
   if (document.body) mount();
