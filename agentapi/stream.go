@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -63,6 +64,12 @@ type agentStream struct {
 	cursors map[string]int64
 	wake    chan struct{}
 	watches map[string]func()
+
+	// dirty holds the topics published since the stream last looked: only
+	// those chats are read again, not every chat of the agent (up to its
+	// capacity) at each event of one of them.
+	mu    sync.Mutex
+	dirty map[string]bool
 }
 
 // streamMessage is one message of the stream.
@@ -73,28 +80,48 @@ type streamMessage struct {
 }
 
 func (st *agentStream) run(ctx context.Context) error {
-	st.watch(routing.AgentTopic(st.agentID))
+	agentTopic := routing.AgentTopic(st.agentID)
+	st.watch(agentTopic)
 	if err := st.watchResumed(ctx); err != nil {
 		return err
 	}
 	ping := time.NewTicker(30 * time.Second)
 	defer ping.Stop()
+	first := true
 	for {
-		view := st.h.Router.View(st.agentID)
-		// Flush the chats watched so far first: a chat that just ended has
-		// left the view, but its last events must still reach the agent.
-		if err := st.flushAll(ctx); err != nil {
-			return err
-		}
-		for _, id := range view.Chats {
-			st.watch(chat.ChatTopic(id))
-		}
-		st.unwatchGone(view.Chats)
-		if err := st.flushAll(ctx); err != nil {
-			return err
-		}
-		if err := st.send(ctx, streamMessage{Type: "routing", Routing: &view}); err != nil {
-			return err
+		dirty := st.takeDirty()
+		if first || dirty[agentTopic] {
+			first = false
+			view := st.h.Router.View(st.agentID)
+			// Flush the chats watched so far first: a chat that just ended
+			// has left the view, but its last events must still reach the
+			// agent.
+			if err := st.flushAll(ctx); err != nil {
+				return err
+			}
+			for _, id := range view.Chats {
+				st.watch(chat.ChatTopic(id))
+			}
+			st.unwatchGone(view.Chats)
+			if err := st.flushAll(ctx); err != nil {
+				return err
+			}
+			if err := st.send(ctx, streamMessage{Type: "routing", Routing: &view}); err != nil {
+				return err
+			}
+		} else {
+			for topic := range dirty {
+				id, ok := strings.CutPrefix(topic, "chat.")
+				if !ok {
+					continue
+				}
+				if _, watched := st.watches[topic]; !watched {
+					continue
+				}
+				if err := st.flush(ctx, id); err != nil {
+					return err
+				}
+			}
 		}
 		select {
 		case <-st.wake:
@@ -111,6 +138,15 @@ func (st *agentStream) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// takeDirty returns the topics published since the last call.
+func (st *agentStream) takeDirty() map[string]bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	d := st.dirty
+	st.dirty = map[string]bool{}
+	return d
 }
 
 // watchResumed watches the chats of the cursors that the agent handled
@@ -133,9 +169,27 @@ func (st *agentStream) watchResumed(ctx context.Context) error {
 	return nil
 }
 
-// watch forwards wake-ups of a topic into the stream's one wake channel.
+// watch marks a topic dirty at each of its wake-ups and wakes the stream.
 func (st *agentStream) watch(topic string) {
 	if _, ok := st.watches[topic]; ok {
+		return
+	}
+	notify := func() {
+		st.mu.Lock()
+		if st.dirty == nil {
+			st.dirty = map[string]bool{}
+		}
+		st.dirty[topic] = true
+		st.mu.Unlock()
+		select {
+		case st.wake <- struct{}{}:
+		default:
+		}
+	}
+	if fw, ok := st.h.Service.Bus.(interface {
+		WatchFunc(topic string, fn func()) (stop func())
+	}); ok {
+		st.watches[topic] = fw.WatchFunc(topic, notify)
 		return
 	}
 	ch, stop := st.h.Service.Bus.Watch(topic)
@@ -144,10 +198,7 @@ func (st *agentStream) watch(topic string) {
 		for {
 			select {
 			case <-ch:
-				select {
-				case st.wake <- struct{}{}:
-				default:
-				}
+				notify()
 			case <-done:
 				return
 			}

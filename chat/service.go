@@ -145,6 +145,7 @@ func (s *Service) RequestChat(ctx context.Context, k ClientKey, e *Entry, req Ch
 	}
 	sess.LastSeq = stored[len(stored)-1].Seq
 	s.publish(ctx, sess.ID)
+	s.publishTo(ctx, CustomerTopic(sess.ID), sess.ID)
 	for _, o := range s.Observers {
 		o.ChatRequested(sess, *e)
 	}
@@ -225,6 +226,9 @@ func (s *Service) Append(ctx context.Context, chatID string, evs []Event, u Sess
 	}
 	if len(stored) > 0 || !u.End.IsZero() {
 		s.publish(ctx, chatID)
+		if !u.End.IsZero() || !allOwn(stored) {
+			s.publishTo(ctx, CustomerTopic(chatID), chatID)
+		}
 	}
 	for _, o := range s.Observers {
 		o.EventsAppended(chatID, stored)
@@ -233,9 +237,24 @@ func (s *Service) Append(ctx context.Context, chatID string, evs []Event, u Sess
 }
 
 func (s *Service) publish(ctx context.Context, chatID string) {
+	s.publishTo(ctx, ChatTopic(chatID), chatID)
+}
+
+func (s *Service) publishTo(ctx context.Context, topic, chatID string) {
 	// The event is durable; a failed wake-up only delays readers until their
 	// poll times out, so it is logged rather than failing the request.
-	if err := s.Bus.Publish(ctx, ChatTopic(chatID)); err != nil {
+	if err := s.Bus.Publish(ctx, topic); err != nil {
 		s.Log.Warn("publish wake-up", "chat_id", chatID, "err", err)
 	}
+}
+
+// allOwn reports whether every event is the customer's own: nothing a
+// customer's poll would be given.
+func allOwn(evs []Event) bool {
+	for i := range evs {
+		if !evs[i].Own() {
+			return false
+		}
+	}
+	return true
 }

@@ -84,8 +84,14 @@ type Bus interface {
 	Watch(topic string) (<-chan struct{}, func())
 }
 
-// ChatTopic is the bus topic of a chat's log.
+// ChatTopic is the bus topic of a chat's log: published at every append.
 func ChatTopic(chatID string) string { return "chat." + chatID }
+
+// CustomerTopic is the bus topic that wakes a chat's customer: published
+// with ChatTopic when the append holds an event of someone other than the
+// customer, or ends the chat. A customer's own events are never given back
+// to it, so its sends do not wake its own poll for nothing.
+func CustomerTopic(chatID string) string { return "chat." + chatID + ".customer" }
 
 // Blobs keeps the bytes of uploaded files under their ids (local disk by
 // default, shared storage when scaled out).

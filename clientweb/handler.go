@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/chat"
@@ -33,8 +34,13 @@ type Handler struct {
 	// EmbeddedTURN is the relay of the embedded TURN server, given to entries
 	// with turn: {embedded: true}; nil when none runs.
 	EmbeddedTURN *rtc.Relay
+	// MaxPollsPerClient caps the polls one client (tenant, appId,
+	// clientId) holds pending across its chats; 0: no cap. A chat's own
+	// polls never count twice: a newer one supersedes the older.
+	MaxPollsPerClient int
 
 	polls     *pollRegistry
+	parking   atomic.Value // *parkListener, once Listener was called (park.go)
 	quit      chan struct{}
 	closeOnce sync.Once
 	mux       *http.ServeMux
@@ -44,7 +50,7 @@ type Handler struct {
 func New(svc *chat.Service, blobs chat.Blobs, log *slog.Logger) *Handler {
 	h := &Handler{
 		Service: svc, Blobs: blobs, Log: log, Version: "dev",
-		PollTimeout: 10 * time.Second, MaxBody: chat.MaxEventsBody,
+		PollTimeout: 10 * time.Second, MaxBody: chat.MaxEventsBody, MaxPollsPerClient: DefaultMaxPollsPerClient,
 		polls: newPollRegistry(), quit: make(chan struct{}),
 	}
 	h.routes()
@@ -93,7 +99,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer func() {
 		if v := recover(); v != nil && v != http.ErrAbortHandler {
-			h.Log.Error("panic serving request", "path", r.URL.Path, "panic", v)
+			h.Log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", v)
 			h.writeError(w, r, errors.New("panic"))
 		}
 	}()
@@ -129,7 +135,28 @@ func collapseSlashes(p string) string {
 // server is not held by long polls and clients poll again elsewhere. It may
 // be called more than once: http.Server runs its shutdown hooks on every
 // Shutdown call.
-func (h *Handler) Close() { h.closeOnce.Do(func() { close(h.quit) }) }
+func (h *Handler) Close() {
+	h.closeOnce.Do(func() {
+		close(h.quit)
+		for _, s := range h.polls.all() {
+			s.supersede() // parked polls have no goroutine watching quit
+		}
+	})
+}
+
+func (h *Handler) closed() bool {
+	select {
+	case <-h.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// DefaultMaxPollsPerClient is the default of Handler.MaxPollsPerClient: an
+// app polls one chat at a time (one live chat per entry), so a client with
+// more pending polls than this is not an SDK.
+const DefaultMaxPollsPerClient = 4
 
 // call is an authenticated API request: who asks, about which entry.
 type call struct {

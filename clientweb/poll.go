@@ -1,6 +1,7 @@
 package clientweb
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -11,39 +12,72 @@ import (
 
 // pollRegistry knows the pending poll of each chat, so that a new poll can
 // answer the older one at once and take its place (§5): clients that lost a
-// response poll again, and answering 5509 instead would make iOS spin.
+// response poll again, and answering 5509 instead would make iOS spin. It
+// also counts each client's pending polls, which are capped across chats.
 type pollRegistry struct {
-	mu      sync.Mutex
-	pending map[string]chan struct{}
+	mu       sync.Mutex
+	pending  map[string]*pollSlot
+	byClient map[chat.ClientKey]int
+}
+
+// pollSlot is one chat's pending poll.
+type pollSlot struct {
+	key       chat.ClientKey
+	supersede func() // answers the poll with no events; calling it again does nothing more
 }
 
 func newPollRegistry() *pollRegistry {
-	return &pollRegistry{pending: make(map[string]chan struct{})}
+	return &pollRegistry{pending: map[string]*pollSlot{}, byClient: map[chat.ClientKey]int{}}
 }
 
 // take registers a poll of chatID and supersedes the one pending before it.
-// The returned channel is closed when a newer poll supersedes this one.
-func (p *pollRegistry) take(chatID string) chan struct{} {
-	mine := make(chan struct{})
+// A client already holding limit polls of other chats is refused
+// (limit 0: no cap).
+func (p *pollRegistry) take(key chat.ClientKey, chatID string, supersede func(), limit int) (*pollSlot, error) {
+	mine := &pollSlot{key: key, supersede: supersede}
 	p.mu.Lock()
-	if old, ok := p.pending[chatID]; ok {
-		close(old)
+	old := p.pending[chatID]
+	if old == nil {
+		if limit > 0 && p.byClient[key] >= limit {
+			p.mu.Unlock()
+			return nil, chat.Errorf(chat.CodeTooManyPolls, "too many concurrent polls: at most %d per client", limit)
+		}
+		p.byClient[key]++
 	}
 	p.pending[chatID] = mine
 	p.mu.Unlock()
-	return mine
+	if old != nil {
+		old.supersede()
+	}
+	return mine, nil
 }
 
 // release unregisters a poll unless a newer one has already replaced it.
-func (p *pollRegistry) release(chatID string, mine chan struct{}) {
+func (p *pollRegistry) release(chatID string, mine *pollSlot) {
 	p.mu.Lock()
 	if p.pending[chatID] == mine {
 		delete(p.pending, chatID)
+		if n := p.byClient[mine.key] - 1; n > 0 {
+			p.byClient[mine.key] = n
+		} else {
+			delete(p.byClient, mine.key)
+		}
 	}
 	p.mu.Unlock()
 }
 
-// Pending returns how many polls are waiting.
+// all returns every pending poll.
+func (p *pollRegistry) all() []*pollSlot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*pollSlot, 0, len(p.pending))
+	for _, s := range p.pending {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Pending returns how many polls are waiting, parked ones included.
 func (h *Handler) Pending() int {
 	h.polls.mu.Lock()
 	defer h.polls.mu.Unlock()
@@ -54,6 +88,12 @@ func (h *Handler) Pending() int {
 // has not been given, or hold the request until some arrive, a newer poll
 // takes over, the poll times out or the server shuts down. An idle poll
 // always answers {"events":[]}, never an error: SDKs poll again at once.
+//
+// A poll that has to wait is parked when it can be (park.go): its
+// connection is taken from the HTTP server and only a small record is
+// kept until it is answered. Otherwise (TLS, HTTP/2, a body, a handler
+// not serving through Handler.Listener) the request's goroutine waits.
+// Both are driven by the same state machine, pollState.
 func (h *Handler) poll(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
 	sess, err := h.Service.Chat(ctx, c.key, r.PathValue("chatId"))
@@ -64,49 +104,201 @@ func (h *Handler) poll(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	wake, stop := h.Service.Bus.Watch(chat.ChatTopic(sess.ID))
-	defer stop()
-	superseded := h.polls.take(sess.ID)
-	defer h.polls.release(sess.ID, superseded)
-	timeout := time.NewTimer(h.PollTimeout)
-	defer timeout.Stop()
-
+	q := &pollState{h: h, key: c.key, sess: sess, entry: c.entry, cursor: cursor, kick: make(chan struct{}, 1)}
+	// Watch before the first look at the log, so that nothing appended
+	// between that look and the wait goes unnoticed.
+	q.unwatch = h.watch(chat.CustomerTopic(sess.ID), func() { q.signal(woken) })
+	q.slot, err = h.polls.take(c.key, sess.ID, func() { q.signal(stopped) }, h.MaxPollsPerClient)
+	if err != nil {
+		q.unwatch()
+		return err
+	}
+	q.reasons = woken // the first look
+	if a := q.step(ctx); a != nil {
+		q.finish()
+		return a.write(w)
+	}
+	q.timer = time.AfterFunc(h.PollTimeout, func() { q.signal(expired) })
+	if h.park(w, r, q) {
+		return nil
+	}
+	defer q.finish()
 	for {
-		evs, next, err := h.Service.Pending(ctx, &sess, &c.entry, cursor)
-		if err != nil {
-			return err
-		}
-		if next > cursor {
-			cursor = next
-			h.saveCursor(r, sess.ID, cursor)
-		}
-		if len(evs) > 0 {
-			writeRaw(w, http.StatusOK, chat.AppendEvents(nil, evs))
-			return nil
-		}
-		if !sess.Live() {
-			// Everything up to chat_session_ended has been delivered once;
-			// 404 is the only answer that stops Android polling. A chat
-			// that ends while this poll waits wakes it with those events.
-			return chat.Errorf(chat.CodeChatNotFound, "chat has ended")
-		}
 		select {
-		case <-wake:
-		case <-superseded:
-			return emptyPoll(w)
-		case <-timeout.C:
-			return emptyPoll(w)
+		case <-q.kick:
 		case <-h.quit:
-			return emptyPoll(w)
+			q.signal(stopped)
+			<-q.kick
 		case <-ctx.Done():
-			return nil
+			return nil // the client left; nobody reads an answer
+		}
+		if a := q.step(ctx); a != nil {
+			return a.write(w)
 		}
 	}
 }
 
-func emptyPoll(w http.ResponseWriter) error {
-	writeRaw(w, http.StatusOK, []byte(`{"events":[]}`))
+// reason is why a pending poll is looked at again.
+type reason uint8
+
+const (
+	woken   reason = 1 << iota // the chat's log may have grown
+	expired                    // the poll timeout passed
+	stopped                    // a newer poll took over, or the server shuts down
+)
+
+// pollState is a pending poll: what it answers about and why it must be
+// looked at again. Signals (wake-ups, the timer, a newer poll) may come from
+// any goroutine; step runs one at a time, in the request's goroutine or, for
+// a parked poll, in a goroutine started for it.
+type pollState struct {
+	h      *Handler
+	key    chat.ClientKey
+	sess   chat.Session
+	entry  chat.Entry
+	cursor int64
+
+	unwatch func()
+	slot    *pollSlot
+	timer   *time.Timer
+	kick    chan struct{} // a signal came, for the waiting request goroutine
+
+	mu      sync.Mutex
+	reasons reason
+	running bool        // a goroutine drives the parked poll
+	over    bool        // answered, or its client left
+	parked  *parkedConn // set once parked
+}
+
+// signal notes a reason to look at the poll again and makes sure someone
+// will: the waiting request goroutine, or a goroutine for a parked poll.
+func (q *pollState) signal(r reason) {
+	q.mu.Lock()
+	if q.over {
+		q.mu.Unlock()
+		return
+	}
+	q.reasons |= r
+	if q.parked == nil {
+		q.mu.Unlock()
+		select {
+		case q.kick <- struct{}{}:
+		default:
+		}
+		return
+	}
+	start := !q.running
+	q.running = true
+	q.mu.Unlock()
+	if start {
+		go q.drive()
+	}
+}
+
+// answer is what a poll answers.
+type answer struct {
+	status int
+	body   []byte
+}
+
+var emptyPoll = &answer{status: http.StatusOK, body: []byte(`{"events":[]}`)}
+
+func (a *answer) write(w http.ResponseWriter) error {
+	writeRaw(w, a.status, a.body)
 	return nil
+}
+
+// step takes the reasons noted so far and returns the poll's answer, or nil
+// while it must go on waiting. A newer poll or the shutdown answers no
+// events at once; a wake-up looks for events; the timeout answers no events
+// unless a wake-up came with it.
+func (q *pollState) step(ctx context.Context) *answer {
+	q.mu.Lock()
+	r := q.reasons
+	q.reasons = 0
+	q.mu.Unlock()
+	if r&stopped != 0 {
+		return emptyPoll
+	}
+	if r&woken != 0 {
+		if a := q.look(ctx); a != nil {
+			return a
+		}
+	}
+	if r&expired != 0 {
+		return emptyPoll
+	}
+	return nil
+}
+
+// look answers the events after the cursor the client may be given, the
+// chat's end, or nil when there is nothing to give yet.
+func (q *pollState) look(ctx context.Context) *answer {
+	h := q.h
+	evs, next, err := h.Service.Pending(ctx, &q.sess, &q.entry, q.cursor)
+	if err != nil {
+		return h.errorAnswer(err)
+	}
+	if next > q.cursor {
+		q.cursor = next
+		if err := h.Service.Store.SetCursor(ctx, q.sess.ID, next); err != nil {
+			h.Log.Warn("save poll cursor", "chat_id", q.sess.ID, "err", err)
+		}
+	}
+	if len(evs) > 0 {
+		return &answer{status: http.StatusOK, body: chat.AppendEvents(nil, evs)}
+	}
+	if !q.sess.Live() {
+		// Everything up to chat_session_ended has been delivered once;
+		// 404 is the only answer that stops Android polling. A chat that
+		// ends while the poll waits wakes it with those events.
+		return h.errorAnswer(chat.Errorf(chat.CodeChatNotFound, "chat has ended"))
+	}
+	return nil
+}
+
+// finish lets go of what the poll holds; the first call counts.
+func (q *pollState) finish() {
+	q.mu.Lock()
+	if q.over {
+		q.mu.Unlock()
+		return
+	}
+	q.over = true
+	q.mu.Unlock()
+	q.unwatch()
+	q.h.polls.release(q.sess.ID, q.slot)
+	if q.timer != nil {
+		q.timer.Stop()
+	}
+}
+
+// watch calls fn after each publish on topic until the returned function is
+// called. Buses that can call a function (memory) need no goroutine per
+// watcher; others (NATS) are bridged by one.
+func (h *Handler) watch(topic string, fn func()) func() {
+	if fw, ok := h.Service.Bus.(funcWatcher); ok {
+		return fw.WatchFunc(topic, fn)
+	}
+	ch, stop := h.Service.Bus.Watch(topic)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ch:
+				fn()
+			case <-done:
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { stop(); close(done) }) }
+}
+
+// funcWatcher is a bus that calls a function on each publish (memory.Bus).
+type funcWatcher interface {
+	WatchFunc(topic string, fn func()) (stop func())
 }
 
 // pollCursor is where a poll starts: the client's ?after=<seq> when it
@@ -122,10 +314,4 @@ func pollCursor(r *http.Request, sess *chat.Session) (int64, error) {
 		return 0, chat.Errorf(chat.CodeInvalid, "after: want a sequence number, got %q", after)
 	}
 	return seq, nil
-}
-
-func (h *Handler) saveCursor(r *http.Request, chatID string, seq int64) {
-	if err := h.Service.Store.SetCursor(r.Context(), chatID, seq); err != nil {
-		h.Log.Warn("save poll cursor", "chat_id", chatID, "err", err)
-	}
 }

@@ -75,7 +75,7 @@ type errorBody struct {
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := chat.ErrorCode(err)
 	if code == chat.CodeInternal || code == chat.CodeTimeout || code == chat.CodeDisconnected {
-		h.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		h.Log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	body, _ := json.Marshal(errorBody{Code: code, Message: chat.ErrorMessage(err)})
 	writeRaw(w, StatusOf(code), body)

@@ -7,6 +7,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -73,9 +74,12 @@ func build(out string) error {
 
 // server is one running `parley serve` process.
 type server struct {
-	URL  string // http://127.0.0.1:<port>
+	URL  string // http://127.0.0.1:<port> (https:// when it serves TLS)
 	Addr string // 127.0.0.1:<port>
 	Data string // its data directory
+	// acme is set for a server that gets its certificates from an ACME CA:
+	// it has none to answer /readyz with in a test.
+	acme bool
 
 	cmd    *exec.Cmd
 	stderr *logBuffer
@@ -83,7 +87,7 @@ type server struct {
 }
 
 // startServer starts `parley serve` on a free loopback port, by default
-// with a fresh data directory and a 2 s poll timeout; args add flags or
+// with a fresh data directory, a 2 s poll timeout and text logs; args add flags or
 // replace those (--data <dir> restarts on an existing directory). It returns
 // once the server is listening and /readyz answers 200. The server is
 // stopped with SIGTERM when the test ends, and its log shows if the test
@@ -95,6 +99,9 @@ func startServer(t *testing.T, args ...string) *server {
 	}
 	if lastFlag(args, "--poll-timeout") == "" {
 		args = append([]string{"--poll-timeout", pollTimeout.String()}, args...)
+	}
+	if lastFlag(args, "--log-format") == "" {
+		args = append([]string{"--log-format", "text"}, args...)
 	}
 	for attempt := 1; ; attempt++ {
 		s, err := tryStart(t, args)
@@ -113,8 +120,13 @@ func tryStart(t *testing.T, args []string) (*server, error) {
 	t.Helper()
 	addr := freeAddr(t)
 	all := append([]string{"serve", "--addr", addr}, args...)
+	scheme := "http"
+	if lastFlag(args, "--tls-cert") != "" || lastFlag(args, "--acme-domain") != "" {
+		scheme = "https"
+	}
 	s := &server{
-		URL: "http://" + addr, Addr: addr, Data: lastFlag(args, "--data"),
+		URL: scheme + "://" + addr, Addr: addr, Data: lastFlag(args, "--data"),
+		acme:   lastFlag(args, "--acme-domain") != "",
 		cmd:    exec.Command(binary, all...),
 		stderr: &logBuffer{},
 		exited: make(chan struct{}),
@@ -148,14 +160,23 @@ func tryStart(t *testing.T, args []string) (*server, error) {
 // sure the answer comes from this process, not from another that holds the
 // port.
 func (s *server) waitReady() error {
-	hc := &http.Client{Timeout: time.Second}
-	listening := "msg=listening addr=" + s.Addr
+	// The probe only asks whether the server answers; the TLS tests check
+	// its certificate themselves.
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+	}}
+	defer hc.CloseIdleConnections()
+	// The line of either log format.
+	listening := []string{"msg=listening addr=" + s.Addr + " ", `"msg":"listening","addr":"` + s.Addr + `"`}
 	err := waitFor(startTimeout, func() (bool, error) {
 		if s.hasExited() {
 			return false, fmt.Errorf("parley exited with code %d before it was ready:\n%s", s.cmd.ProcessState.ExitCode(), s.stderr)
 		}
-		if !strings.Contains(s.stderr.String(), listening) {
+		if log := s.stderr.String(); !strings.Contains(log, listening[0]) && !strings.Contains(log, listening[1]) {
 			return false, nil
+		}
+		if s.acme {
+			return true, nil
 		}
 		resp, err := hc.Get(s.URL + "/readyz")
 		if err != nil {

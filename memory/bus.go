@@ -18,7 +18,11 @@ type Bus struct {
 
 var _ chat.Bus = (*Bus)(nil)
 
-type watcher struct{ ch chan struct{} }
+// watcher is told of publishes by its channel, or by fn when it has one.
+type watcher struct {
+	ch chan struct{}
+	fn func()
+}
 
 // New returns an empty bus.
 func New() *Bus { return &Bus{watchers: make(map[string]map[*watcher]struct{})} }
@@ -28,6 +32,10 @@ func (b *Bus) Publish(_ context.Context, topic string) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	for w := range b.watchers[topic] {
+		if w.fn != nil {
+			w.fn()
+			continue
+		}
 		select {
 		case w.ch <- struct{}{}:
 		default:
@@ -39,6 +47,18 @@ func (b *Bus) Publish(_ context.Context, topic string) error {
 // Watch starts watching topic.
 func (b *Bus) Watch(topic string) (<-chan struct{}, func()) {
 	w := &watcher{ch: make(chan struct{}, 1)}
+	return w.ch, b.add(topic, w)
+}
+
+// WatchFunc calls fn after each Publish on topic until stop is called. It
+// needs no goroutine of the watcher's, which is what lets a node hold tens
+// of thousands of parked long polls: fn runs in the publisher's goroutine,
+// under the bus's lock, so it must return at once and not call the bus.
+func (b *Bus) WatchFunc(topic string, fn func()) (stop func()) {
+	return b.add(topic, &watcher{fn: fn})
+}
+
+func (b *Bus) add(topic string, w *watcher) func() {
 	b.mu.Lock()
 	set := b.watchers[topic]
 	if set == nil {
@@ -48,7 +68,7 @@ func (b *Bus) Watch(topic string) (<-chan struct{}, func()) {
 	set[w] = struct{}{}
 	b.mu.Unlock()
 	var once sync.Once
-	return w.ch, func() { once.Do(func() { b.unwatch(topic, w) }) }
+	return func() { once.Do(func() { b.unwatch(topic, w) }) }
 }
 
 func (b *Bus) unwatch(topic string, w *watcher) {

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -65,6 +66,8 @@ type Bus struct {
 
 	mu     sync.RWMutex
 	topics map[string]*interest // by subject
+
+	dropped atomic.Int64 // times wake-ups were dropped for a full buffer
 }
 
 var _ chat.Bus = (*Bus)(nil)
@@ -119,6 +122,7 @@ func Open(url string, o Options) (*Bus, error) {
 		nats.ClosedHandler(func(*nats.Conn) { b.log.Debug("nats connection closed") }),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrSlowConsumer) {
+				b.dropped.Add(1)
 				b.log.Warn("nats wake-ups dropped: buffer full; waking every watcher")
 				b.wakeAll()
 				return
@@ -263,6 +267,20 @@ func (b *Bus) wakeAll() {
 		}
 	}
 }
+
+// RTT measures the round trip to the NATS server, waiting at most timeout:
+// how late a wake-up reaches another node, less the server's own queueing.
+func (b *Bus) RTT(timeout time.Duration) (time.Duration, error) {
+	start := time.Now()
+	if err := b.nc.FlushTimeout(timeout); err != nil {
+		return 0, fmt.Errorf("natsbus: rtt: %w", err)
+	}
+	return time.Since(start), nil
+}
+
+// Dropped returns how many times received wake-ups were dropped because
+// this node did not read them fast enough (every watcher was woken instead).
+func (b *Bus) Dropped() int64 { return b.dropped.Load() }
 
 // Close sends the publishes still buffered and closes the connection.
 // Watchers are not woken; stopping them afterwards is harmless.

@@ -11,6 +11,12 @@ import (
 // dispatch offers waiting chats, oldest first, to free agents.
 func (r *Router) dispatch() {
 	r.mu.Lock()
+	if !r.anyFreeAgent() {
+		// Nothing to offer to: sorting thousands of waiting chats for
+		// each new one would be for nothing.
+		r.mu.Unlock()
+		return
+	}
 	var woken []string
 	for _, c := range r.waitingChats() {
 		if c.offer != nil {
@@ -25,6 +31,17 @@ func (r *Router) dispatch() {
 	}
 	r.mu.Unlock()
 	r.notify(woken...)
+}
+
+// anyFreeAgent reports whether a ready agent has a free slot; the caller
+// holds the lock.
+func (r *Router) anyFreeAgent() bool {
+	for _, a := range r.agents {
+		if a.state == StateReady && a.load() < a.agent.Capacity {
+			return true
+		}
+	}
+	return false
 }
 
 // waitingChats returns the chats without an agent in order of arrival.

@@ -14,23 +14,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parley-chat/parley/adminapi"
 	"github.com/parley-chat/parley/agentapi"
 	"github.com/parley-chat/parley/chat"
 	"github.com/parley-chat/parley/clientweb"
 	"github.com/parley-chat/parley/config"
 	"github.com/parley-chat/parley/files"
 	"github.com/parley-chat/parley/memory"
+	"github.com/parley-chat/parley/metrics"
 	"github.com/parley-chat/parley/natsbus"
+	"github.com/parley-chat/parley/netx"
 	"github.com/parley-chat/parley/postgres"
+	"github.com/parley-chat/parley/privacy"
 	"github.com/parley-chat/parley/push"
+	"github.com/parley-chat/parley/retention"
 	"github.com/parley-chat/parley/routing"
 	"github.com/parley-chat/parley/rtc"
 	"github.com/parley-chat/parley/sqlite"
 	"github.com/parley-chat/parley/web"
 )
-
-// Version is the server version, set at build time with -ldflags.
-var Version = "0.1.0-dev"
 
 // Options configure a node.
 type Options struct {
@@ -44,6 +46,16 @@ type Options struct {
 	PushGrace    time.Duration // how long an event waits for a poll before a push (default 10 s)
 	TURN         rtc.Config    // the embedded TURN/STUN server; none when TURN.Addr is ""
 	Log          *slog.Logger
+
+	TLS TLSOptions // HTTPS (and HTTP/2) served by the node itself; plain HTTP by default
+	// TrustedProxies are the reverse proxies (comma-separated CIDR prefixes
+	// or addresses) whose X-Forwarded-For and X-Forwarded-Proto are
+	// believed; none by default.
+	TrustedProxies string
+	// MetricsAddr is where /metrics is served instead of Addr, so that a
+	// node facing the internet keeps its metrics to the operators' network.
+	// "" serves /metrics on Addr.
+	MetricsAddr string
 }
 
 // Server is a running-to-be Parley node.
@@ -59,17 +71,32 @@ type Server struct {
 	push    *push.Notifier
 	turn    *rtc.Server // nil unless Options.TURN.Addr is set
 	http    *http.Server
+	metrics *metrics.Metrics
+	proxies *netx.Proxies
+	tls     *serverTLS // nil when serving plain HTTP
 
 	// stopPush stops the push worker and waits for its sends; set by Serve.
 	stopPush func()
+	// stopRetention stops the retention job and waits for it; set by Serve.
+	stopRetention func()
 }
 
 // New opens the data directory, migrates the store, applies the
 // configuration (seeding the demo into an empty directory) and builds the
 // HTTP handlers.
 func New(ctx context.Context, o Options) (*Server, error) {
+	// Whatever is logged with a request's context names the request.
+	o.Log = slog.New(netx.LogHandler(o.Log.Handler()))
+	proxies, err := netx.ParseProxies(o.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(o.Data, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	serverTLS, err := newServerTLS(o.TLS, o.Data, o.Log)
+	if err != nil {
+		return nil, err
 	}
 	bus, err := openBus(o)
 	if err != nil {
@@ -80,7 +107,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		closeBus(bus, o.Log)
 		return nil, err
 	}
-	s := &Server{opts: o, store: store, bus: bus}
+	s := &Server{opts: o, store: store, bus: bus, proxies: proxies, tls: serverTLS, metrics: metrics.New(Version)}
 	if s.blobs, err = files.OpenDisk(filepath.Join(o.Data, "files")); err != nil {
 		store.Close()
 		closeBus(bus, o.Log)
@@ -94,7 +121,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		s.close()
 		return nil, err
 	}
-	s.service = chat.NewService(store, bus, o.Log)
+	// The service's event writes are timed; the rest of the node uses the
+	// store as it is.
+	s.service = chat.NewService(s.metrics.TimeStore(store), bus, o.Log)
 	s.router = routing.New(s.service, o.Log, routing.Options{OfferTimeout: o.OfferTimeout})
 	s.push = push.New(s.service, store, o.Log, push.Options{Grace: o.PushGrace})
 	s.client = clientweb.New(s.service, s.blobs, o.Log)
@@ -102,16 +131,21 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s.client.Version = "parley " + Version
 	if s.turn != nil {
 		s.client.EmbeddedTURN = s.turn.Relay()
+		s.agents.EmbeddedTURN = s.turn.Relay()
 	}
 	if o.PollTimeout > 0 {
 		s.client.PollTimeout = o.PollTimeout
 	}
+	s.watchMetrics()
 	s.http = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
+	}
+	if s.tls != nil {
+		s.http.TLSConfig = s.tls.config
 	}
 	s.http.RegisterOnShutdown(s.client.Close)
 	s.http.RegisterOnShutdown(s.agents.Close)
@@ -122,6 +156,23 @@ func New(ctx context.Context, o Options) (*Server, error) {
 type nodeStore interface {
 	chat.Store
 	chat.PushStore
+	chat.AdminStore
+	chat.PrivacyStore
+}
+
+// adminAPI returns the admin API handler: PARLEY_ADMIN_TOKEN, when set, is
+// a bootstrap token with every scope, and agent changes reach routing.
+func (s *Server) adminAPI() *adminapi.Handler {
+	h := adminapi.New(s.store, s.opts.Log)
+	h.Bootstrap = os.Getenv("PARLEY_ADMIN_TOKEN")
+	h.OnAgentChange = func(a chat.Agent) {
+		if a.Disabled {
+			s.router.Logout(a.ID)
+		} else {
+			s.router.UpdateAgent(a)
+		}
+	}
+	return h
 }
 
 // openStore opens the store o names: PostgreSQL for a postgres:// URL, the
@@ -229,10 +280,32 @@ func (s *Server) startTURN() error {
 	return err
 }
 
+// watchMetrics makes the metrics read the node's own numbers at each
+// scrape.
+func (s *Server) watchMetrics() {
+	src := metrics.Sources{
+		PendingPolls: s.client.Pending,
+		Routing:      s.router.Stats,
+		Push:         s.push.Stats().Snapshot,
+	}
+	if nb, ok := s.bus.(*natsbus.Bus); ok {
+		// Well under Prometheus's default 10 s scrape timeout.
+		src.BusRTT = func() (time.Duration, error) { return nb.RTT(2 * time.Second) }
+		src.BusDropped = nb.Dropped
+	}
+	s.metrics.Watch(src)
+}
+
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	if s.opts.MetricsAddr == "" {
+		mux.Handle("GET /metrics", s.metrics.Handler())
+	}
 	mux.Handle("/clientweb/", s.client)
 	mux.Handle("/agent/api/", s.agents)
+	admin := s.adminAPI()
+	mux.Handle(adminapi.Prefix, admin)
+	mux.Handle(privacy.Prefix, privacy.NewHandler(&privacy.Eraser{Store: s.store, Blobs: s.blobs}, admin.Authorize, s.opts.Log))
 	mux.Handle("/", web.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -246,14 +319,21 @@ func (s *Server) routes() http.Handler {
 		}
 		w.Write([]byte("ready\n"))
 	})
-	return mux
+	return s.observe(clientweb.CollapseSlashes(mux))
 }
 
 // Serve accepts connections on ln until ctx ends, then shuts down
 // gracefully: pending polls are answered at once, in-flight requests
 // finish, and the store is closed last.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.opts.Log.Info("listening", "addr", ln.Addr().String())
+	side, err := s.startSideListeners()
+	if err != nil {
+		ln.Close()
+		s.close()
+		return err
+	}
+	defer side.stop()
+	s.opts.Log.Info("listening", "addr", ln.Addr().String(), "tls", s.tls != nil)
 	s.logTryIt(ln.Addr())
 	// Routing knows every live chat before the first request is served.
 	if err := s.router.Restore(ctx); err != nil {
@@ -270,8 +350,25 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	pushed := make(chan error, 1)
 	go func() { pushed <- s.push.Run(pushCtx) }()
 	s.stopPush = func() { cancelPush(); <-pushed }
+	// The retention job runs at start and every few minutes, until close.
+	retainCtx, cancelRetain := context.WithCancel(context.WithoutCancel(ctx))
+	retained := make(chan error, 1)
+	go func() {
+		retained <- (&retention.Job{Eraser: &privacy.Eraser{Store: s.store, Blobs: s.blobs}, Log: s.opts.Log}).Run(retainCtx)
+	}()
+	s.stopRetention = func() { cancelRetain(); <-retained }
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(ln) }()
+	go func() {
+		if s.tls != nil {
+			// The certificate comes from TLSConfig.GetCertificate;
+			// ServeTLS enables HTTP/2 on it.
+			errc <- s.http.ServeTLS(ln, "", "")
+			return
+		}
+		// Through the customer API's listener, waiting polls are parked
+		// off the HTTP server and come back to it (clientweb/park.go).
+		errc <- s.http.Serve(s.client.Listener(ln))
+	}()
 	select {
 	case err := <-errc:
 		stopRouting()
@@ -289,7 +386,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.opts.Log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := s.http.Shutdown(shutdownCtx)
+	err = s.http.Shutdown(shutdownCtx)
 	stopRouting()
 	<-routed
 	s.close()
@@ -305,9 +402,67 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
+// Reload reads the TLS certificate files again, as SIGHUP asks: new
+// handshakes get the new certificate, connections already open keep
+// theirs. A certificate that fails to load leaves the old one served.
+func (s *Server) Reload() error {
+	if s.tls == nil || s.tls.certs == nil {
+		s.opts.Log.Info("reload: no certificate files to read again")
+		return nil
+	}
+	return s.tls.certs.load()
+}
+
+// sideListeners are the node's listeners besides the API's: the metrics'
+// and ACME's plain-HTTP challenges.
+type sideListeners []*http.Server
+
+// startSideListeners listens on the side addresses and serves them until
+// stop.
+func (s *Server) startSideListeners() (sideListeners, error) {
+	var side sideListeners
+	serve := func(srv *http.Server, what string) error {
+		ln, err := net.Listen("tcp", srv.Addr)
+		if err != nil {
+			return fmt.Errorf("listen for %s: %w", what, err)
+		}
+		side = append(side, srv)
+		s.opts.Log.Info("listening", "addr", ln.Addr().String(), "for", what)
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.opts.Log.Error("listener failed", "addr", srv.Addr, "for", what, "err", err)
+			}
+		}()
+		return nil
+	}
+	if s.opts.MetricsAddr != "" {
+		if err := serve(s.metricsServer(), "metrics"); err != nil {
+			return nil, err
+		}
+	}
+	if s.tls != nil && s.tls.http01 != nil {
+		if err := serve(s.tls.http01, "ACME challenges"); err != nil {
+			side.stop()
+			return nil, err
+		}
+	}
+	return side, nil
+}
+
+// stop closes the side listeners: what they serve is for scrapers and
+// CAs, which try again.
+func (side sideListeners) stop() {
+	for _, srv := range side {
+		srv.Close()
+	}
+}
+
 func (s *Server) close() {
 	if s.stopPush != nil {
 		s.stopPush() // before the store closes: the worker writes to it
+	}
+	if s.stopRetention != nil {
+		s.stopRetention()
 	}
 	closeBus(s.bus, s.opts.Log)
 	if err := s.store.Close(); err != nil {

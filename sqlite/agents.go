@@ -33,7 +33,12 @@ const agentColumns = `password, profile`
 
 // Agent returns the agent id.
 func (s *Store) Agent(ctx context.Context, id string) (chat.Agent, error) {
-	return scanAgent(s.read.QueryRowContext(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = ?`, id))
+	var a chat.Agent
+	err := s.onReader(ctx, func() (err error) {
+		a, err = scanAgent(s.read.QueryRowContext(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = ?`, id))
+		return err
+	})
+	return a, err
 }
 
 // AgentByUsername returns the tenant's agent with that username.
@@ -91,7 +96,9 @@ func (s *Store) PutToken(ctx context.Context, t chat.Token) error {
 func (s *Store) Token(ctx context.Context, hash string) (chat.Token, error) {
 	t := chat.Token{Hash: hash}
 	var expires int64
-	err := s.read.QueryRowContext(ctx, `SELECT agent_id, expires FROM agent_tokens WHERE hash = ?`, hash).Scan(&t.AgentID, &expires)
+	err := s.onReader(ctx, func() error {
+		return s.read.QueryRowContext(ctx, `SELECT agent_id, expires FROM agent_tokens WHERE hash = ?`, hash).Scan(&t.AgentID, &expires)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.Token{}, chat.ErrNotFound
 	}

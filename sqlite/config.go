@@ -17,6 +17,7 @@ func (s *Store) PutTenant(ctx context.Context, t chat.Tenant) error {
 	if err != nil {
 		return fmt.Errorf("put tenant: %w", err)
 	}
+	defer s.config.changed()
 	return s.exec(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO tenants (host, config) VALUES (?, ?)
 			ON CONFLICT (host) DO UPDATE SET config = excluded.config`, t.Host, doc)
@@ -26,8 +27,14 @@ func (s *Store) PutTenant(ctx context.Context, t chat.Tenant) error {
 
 // Tenant returns the tenant stored under host.
 func (s *Store) Tenant(ctx context.Context, host string) (chat.Tenant, error) {
-	var t chat.Tenant
+	t, gen, ok := s.config.tenant(host)
+	if ok && !s.closed() {
+		return t, nil
+	}
 	err := s.getJSON(ctx, &t, `SELECT config FROM tenants WHERE host = ?`, host)
+	if err == nil {
+		s.config.putTenant(gen, host, t)
+	}
 	return t, err
 }
 
@@ -37,6 +44,7 @@ func (s *Store) PutEntry(ctx context.Context, host string, e chat.Entry) error {
 	if err != nil {
 		return fmt.Errorf("put entry: %w", err)
 	}
+	defer s.config.changed()
 	return s.exec(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO entries (host, app_id, config) VALUES (?, ?, ?)
 			ON CONFLICT (host, app_id) DO UPDATE SET config = excluded.config`, host, e.AppID, doc)
@@ -46,9 +54,15 @@ func (s *Store) PutEntry(ctx context.Context, host string, e chat.Entry) error {
 
 // Entry returns the scenario entry appID of the tenant host.
 func (s *Store) Entry(ctx context.Context, host, appID string) (chat.Entry, error) {
-	var e chat.Entry
+	e, gen, ok := s.config.entry(host, appID)
+	if ok && !s.closed() {
+		return e, nil
+	}
 	err := s.getJSON(ctx, &e, `SELECT config FROM entries WHERE host = ? AND app_id = ?`, host, appID)
 	e.Tenant = host
+	if err == nil && e.AppID == appID {
+		s.config.putEntry(gen, e)
+	}
 	return e, err
 }
 
@@ -76,13 +90,15 @@ func (s *Store) Entries(ctx context.Context, host string) ([]chat.Entry, error) 
 }
 
 func (s *Store) getJSON(ctx context.Context, v any, query string, args ...any) error {
-	var doc []byte
-	err := s.read.QueryRowContext(ctx, query, args...).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return chat.ErrNotFound
-	}
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(doc, v)
+	return s.onReader(ctx, func() error {
+		var doc []byte
+		err := s.read.QueryRowContext(ctx, query, args...).Scan(&doc)
+		if errors.Is(err, sql.ErrNoRows) {
+			return chat.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(doc, v)
+	})
 }

@@ -15,7 +15,7 @@ import (
 func (s *Store) Append(ctx context.Context, chatID string, evs []chat.Event, u chat.SessionUpdate) ([]chat.Event, error) {
 	var stored []chat.Event
 	err := s.exec(ctx, func(tx *sql.Tx) (err error) {
-		stored, err = appendEvents(tx, chatID, evs, u)
+		stored, err = s.appendEvents(tx, chatID, evs, u)
 		return err
 	})
 	return stored, err
@@ -23,9 +23,9 @@ func (s *Store) Append(ctx context.Context, chatID string, evs []chat.Event, u c
 
 // appendEvents assigns sequence numbers after the chat's last one, skips
 // duplicates by msg_id and applies u, all inside tx.
-func appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat.SessionUpdate) ([]chat.Event, error) {
+func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat.SessionUpdate) ([]chat.Event, error) {
 	var last int64
-	err := tx.QueryRow(`SELECT last_seq FROM sessions WHERE id = ? AND ended = 0`, chatID).Scan(&last)
+	err := tx.Stmt(s.st.lastSeq).QueryRow(chatID).Scan(&last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, chat.ErrNotFound
 	}
@@ -33,15 +33,14 @@ func appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat.SessionUpd
 		return nil, err
 	}
 	stored := make([]chat.Event, 0, len(evs))
+	insert := tx.Stmt(s.st.insertEvent)
 	for _, ev := range evs {
 		ev.ChatID, ev.Seq = chatID, last+1
 		payload, err := json.Marshal(ev.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("encode payload: %w", err)
 		}
-		res, err := tx.Exec(`INSERT INTO events (chat_id, seq, type, party_id, msg_id, dedup_key, created, payload)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING`,
-			chatID, ev.Seq, ev.Type, ev.PartyID, ev.MsgID, dedupKey(&ev), ev.Time.UnixMilli(), payload)
+		res, err := insert.Exec(chatID, ev.Seq, ev.Type, ev.PartyID, ev.MsgID, dedupKey(&ev), ev.Time.UnixMilli(), payload)
 		if err != nil {
 			return nil, err
 		}
@@ -50,8 +49,11 @@ func appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat.SessionUpd
 			stored = append(stored, ev)
 		}
 	}
-	return stored, updateSession(tx, chatID, last, u)
+	return stored, s.updateSession(tx, chatID, last, u)
 }
+
+const insertEventSQL = `INSERT INTO events (chat_id, seq, type, party_id, msg_id, dedup_key, created, payload)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING`
 
 // dedupKey is the column value of an event's DedupKey: NULL when it has none.
 func dedupKey(ev *chat.Event) any {
@@ -61,7 +63,7 @@ func dedupKey(ev *chat.Event) any {
 	return nil
 }
 
-func updateSession(tx *sql.Tx, chatID string, last int64, u chat.SessionUpdate) error {
+func (s *Store) updateSession(tx *sql.Tx, chatID string, last int64, u chat.SessionUpdate) error {
 	var ended int64
 	if !u.End.IsZero() {
 		ended = u.End.UnixMilli()
@@ -78,20 +80,29 @@ func updateSession(tx *sql.Tx, chatID string, last int64, u chat.SessionUpdate) 
 	if u.EWT != nil {
 		ewt = sql.NullInt64{Int64: int64(*u.EWT), Valid: true}
 	}
-	_, err := tx.Exec(`UPDATE sessions SET last_seq = ?,
-			state = CASE WHEN ? <> '' THEN ? ELSE state END,
-			ewt = coalesce(?, ewt),
-			case_id = coalesce(?, case_id),
-			agent_id = coalesce(?, agent_id),
-			ended = CASE WHEN ? <> 0 THEN ? ELSE ended END
-		WHERE id = ?`, last, u.State, u.State, ewt, caseID, agentID, ended, ended, chatID)
+	_, err := tx.Stmt(s.st.updateSession).Exec(last, u.State, u.State, ewt, caseID, agentID, ended, ended, chatID)
 	return err
 }
 
+const updateSessionSQL = `UPDATE sessions SET last_seq = ?,
+		state = CASE WHEN ? <> '' THEN ? ELSE state END,
+		ewt = coalesce(?, ewt),
+		case_id = coalesce(?, case_id),
+		agent_id = coalesce(?, agent_id),
+		ended = CASE WHEN ? <> 0 THEN ? ELSE ended END
+	WHERE id = ?`
+
 // Events returns up to limit events of the chat after the given sequence.
-func (s *Store) Events(ctx context.Context, chatID string, after int64, limit int) ([]chat.Event, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT seq, type, party_id, msg_id, created, payload
-		FROM events WHERE chat_id = ? AND seq > ? ORDER BY seq LIMIT ?`, chatID, after, limit)
+func (s *Store) Events(ctx context.Context, chatID string, after int64, limit int) (out []chat.Event, err error) {
+	err = s.onReader(ctx, func() error {
+		out, err = s.events(ctx, chatID, after, limit)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) events(ctx context.Context, chatID string, after int64, limit int) ([]chat.Event, error) {
+	rows, err := s.st.events.QueryContext(ctx, chatID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}

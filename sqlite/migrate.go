@@ -59,7 +59,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if latest := ms[len(ms)-1].version; current > latest {
-		return fmt.Errorf("store schema version %d is newer than this binary's %d: upgrade parley", current, latest)
+		return fmt.Errorf("store schema version %d is newer than this binary's %d: %w", current, latest, ErrNewerSchema)
 	}
 	for _, m := range ms {
 		if m.version <= current {

@@ -32,21 +32,28 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []ch
 		if err != nil {
 			return err
 		}
-		stored, err = appendEvents(tx, sess.ID, first, chat.SessionUpdate{})
+		stored, err = s.appendEvents(tx, sess.ID, first, chat.SessionUpdate{})
 		return err
 	})
 	return stored, err
 }
 
 // Session returns the session id.
-func (s *Store) Session(ctx context.Context, id string) (chat.Session, error) {
-	return s.scanSession(s.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+func (s *Store) Session(ctx context.Context, id string) (sess chat.Session, err error) {
+	err = s.onReader(ctx, func() error {
+		sess, err = s.scanSession(s.st.session.QueryRowContext(ctx, id))
+		return err
+	})
+	return sess, err
 }
 
 // LiveSession returns the client's live session on its entry.
-func (s *Store) LiveSession(ctx context.Context, k chat.ClientKey) (chat.Session, error) {
-	return s.scanSession(s.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
-		WHERE tenant = ? AND app_id = ? AND client_id = ? AND ended = 0`, k.Tenant, k.AppID, k.ClientID))
+func (s *Store) LiveSession(ctx context.Context, k chat.ClientKey) (sess chat.Session, err error) {
+	err = s.onReader(ctx, func() error {
+		sess, err = s.scanSession(s.st.liveSession.QueryRowContext(ctx, k.Tenant, k.AppID, k.ClientID))
+		return err
+	})
+	return sess, err
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -64,19 +71,15 @@ func (s *Store) scanSession(row scanner) (chat.Session, error) {
 	if err != nil {
 		return chat.Session{}, fmt.Errorf("read session: %w", err)
 	}
+	if c, ok := s.cursors.get(sess.ID); ok && c > sess.Cursor {
+		sess.Cursor = c // written behind (cursors.go)
+	}
 	sess.Parameters = []byte(params)
 	sess.Created = time.UnixMilli(created)
 	if ended != 0 {
 		sess.Ended = time.UnixMilli(ended)
 	}
 	return sess, nil
-}
-
-// SetCursor moves the client's delivery cursor forward.
-func (s *Store) SetCursor(ctx context.Context, chatID string, seq int64) error {
-	return s.exec(ctx, func(tx *sql.Tx) error {
-		return mustChange(tx.Exec(`UPDATE sessions SET cursor = max(cursor, ?) WHERE id = ?`, seq, chatID))
-	})
 }
 
 // SetPush stores the chat's push subscription; a zero token cancels it.

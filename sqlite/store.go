@@ -33,6 +33,12 @@ type Store struct {
 	stopped chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
+
+	reads     chan *readOp // to the reader goroutines (readers.go)
+	readersWG sync.WaitGroup
+	config    configCache  // tenants and entries (cache.go)
+	cursors   cursorBuffer // cursor moves not yet written (cursors.go)
+	st        statements   // prepared (stmts.go)
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -66,22 +72,32 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	s := &Store{read: read, write: write, ops: make(chan *op, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{read: read, write: write, ops: make(chan *op, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{}),
+		reads: make(chan *readOp), cursors: cursorBuffer{pending: make(chan struct{}, 1)}}
+	if err := s.prepare(ctx); err != nil {
+		s.st.close()
+		read.Close()
+		write.Close()
+		return nil, err
+	}
 	s.wg.Add(1)
 	go s.writer()
+	s.startReaders()
 	return s, nil
 }
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	return s.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+	return s.onReader(ctx, func() error { return s.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one) })
 }
 
 // Close finishes the pending writes and closes the database.
 func (s *Store) Close() error {
 	s.once.Do(func() { close(s.quit) })
 	s.wg.Wait()
+	s.readersWG.Wait()
+	s.st.close()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
@@ -122,6 +138,8 @@ func (s *Store) writer() {
 		select {
 		case o := <-s.ops:
 			group = append(group[:0], o)
+		case <-s.cursors.pending:
+			group = group[:0] // cursor moves alone, or with what is queued now
 		case <-s.quit:
 			s.drain(group)
 			return
@@ -153,21 +171,31 @@ func (s *Store) drain(group []*op) {
 			break
 		}
 		if len(group) == 0 {
+			s.commit(nil) // the last cursor moves
 			return
 		}
 		s.commit(group)
 	}
 }
 
-// commit runs a group of writes in one transaction, each in a savepoint.
+// commit runs a group of writes in one transaction, each in a savepoint,
+// with the cursor moves recorded so far.
 func (s *Store) commit(group []*op) {
+	moves := s.cursors.unwritten()
+	if len(group) == 0 && len(moves) == 0 {
+		return
+	}
 	results := make([]error, len(group))
 	err := s.inTx(func(tx *sql.Tx) error {
 		for i, o := range group {
-			results[i] = runSavepoint(tx, o)
+			results[i] = s.runSavepoint(tx, o)
 		}
+		s.writeCursors(tx, moves)
 		return nil
 	})
+	if err == nil && len(moves) > 0 {
+		s.cursors.written(moves)
+	}
 	for i, o := range group {
 		if err != nil {
 			results[i] = err
@@ -191,20 +219,20 @@ func (s *Store) inTx(fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
-func runSavepoint(tx *sql.Tx, o *op) error {
+func (s *Store) runSavepoint(tx *sql.Tx, o *op) error {
 	if err := o.ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(`SAVEPOINT op`); err != nil {
+	if _, err := tx.Stmt(s.st.savepoint).Exec(); err != nil {
 		return err
 	}
 	if err := o.fn(tx); err != nil {
-		if _, rbErr := tx.Exec(`ROLLBACK TO op`); rbErr != nil {
+		if _, rbErr := tx.Stmt(s.st.rollbackTo).Exec(); rbErr != nil {
 			return errors.Join(err, rbErr)
 		}
-		_, rbErr := tx.Exec(`RELEASE op`)
+		_, rbErr := tx.Stmt(s.st.release).Exec()
 		return errors.Join(err, rbErr)
 	}
-	_, err := tx.Exec(`RELEASE op`)
+	_, err := tx.Stmt(s.st.release).Exec()
 	return err
 }

@@ -1,6 +1,11 @@
 // Command parley is the Parley contact-center messaging server.
 //
 //	parley serve     run a node (embedded SQLite store by default)
+//	parley loadgen   simulated customers and agents against a server
+//	parley backup    copy the embedded store and files of a data directory, online
+//	parley restore   bring a backup back into an empty data directory
+//	parley admin     manage tenants, entries and agents over the admin API
+//	parley config    apply a configuration file over the admin API
 //	parley version   print the version
 package main
 
@@ -15,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/parley-chat/parley/loadgen"
 	"github.com/parley-chat/parley/rtc"
 	"github.com/parley-chat/parley/server"
 )
@@ -28,8 +34,18 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "loadgen":
+		err = loadgen.Main(os.Args[2:])
+	case "backup":
+		err = backupCmd(os.Args[2:])
+	case "restore":
+		err = restoreCmd(os.Args[2:])
+	case "admin":
+		err = adminCmd(os.Args[2:])
+	case "config":
+		err = configCmd(os.Args[2:])
 	case "version":
-		fmt.Println("parley", server.Version)
+		fmt.Print(versionText())
 	case "help", "-h", "--help":
 		usage()
 	default:
@@ -48,7 +64,12 @@ func usage() {
 
 commands:
   serve     run a Parley node
-  version   print the version
+  loadgen   simulated customers and agents against a server (parley loadgen -h)
+  backup    copy the embedded store and files of a data directory, online
+  restore   bring a backup back into an empty data directory
+  admin     manage tenants, entries, agents and admin tokens (parley admin -h)
+  config    apply a configuration file to a running server (parley config apply -h)
+  version   print the version and how the binary was built
 `)
 }
 
@@ -71,6 +92,8 @@ func serve(args []string) error {
 	// The secret's default is not shown by -h: it is read from the
 	// environment after parsing.
 	turnSecret := fs.String("turn-secret", "", "shared secret of TURN credentials, as coturn's static-auth-secret; better given as PARLEY_TURN_SECRET")
+	ops := addOpsFlags(fs)
+	pprofAddr := fs.String("pprof-addr", env("PARLEY_PPROF_ADDR", ""), "serve net/http/pprof on this address, e.g. 127.0.0.1:6060; none if empty (PARLEY_PPROF_ADDR)")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return nil // -h asked for the flags, which Parse printed
 	} else if err != nil {
@@ -96,16 +119,29 @@ func serve(args []string) error {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	srv, err := server.New(ctx, server.Options{
-		Addr: *addr, Data: *data, Store: *storeURL, Bus: *busURL, PollTimeout: *pollTimeout, ConfigFile: *configFile, OfferTimeout: *offerTimeout, Log: log, PushGrace: *pushGrace,
-		TURN: rtc.Config{Addr: *turnAddr, PublicIP: *turnIP, Realm: *turnRealm, Secret: *turnSecret},
-	})
+	log, err := ops.logger(os.Stderr, level)
 	if err != nil {
 		return err
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	startReload, stopReload := reloadOnHangup(log)
+	defer stopReload()
+	if *pprofAddr != "" {
+		if err := servePprof(ctx, *pprofAddr, log); err != nil {
+			return err
+		}
+	}
+	opts := server.Options{
+		Addr: *addr, Data: *data, Store: *storeURL, Bus: *busURL, PollTimeout: *pollTimeout, ConfigFile: *configFile, OfferTimeout: *offerTimeout, Log: log, PushGrace: *pushGrace,
+		TURN: rtc.Config{Addr: *turnAddr, PublicIP: *turnIP, Realm: *turnRealm, Secret: *turnSecret},
+	}
+	ops.apply(&opts)
+	srv, err := server.New(ctx, opts)
+	if err != nil {
+		return err
+	}
+	startReload(srv)
 	return srv.ListenAndServe(ctx)
 }
 

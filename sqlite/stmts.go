@@ -1,0 +1,60 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// statements are the store's hot statements, prepared once. The pure-Go
+// SQLite engine takes longer to compile a small statement than to run it:
+// preparing the append, the savepoints and the poll's reads once takes most
+// of the cost out of every send and poll.
+type statements struct {
+	// On the writer's connection, used within its transactions (tx.Stmt
+	// reuses them: the writer has a single connection).
+	savepoint, release, rollbackTo *sql.Stmt
+	lastSeq, insertEvent           *sql.Stmt
+	updateSession, setCursor       *sql.Stmt
+
+	// On the read pool, prepared on each connection as it is used.
+	session, liveSession, events, sessionExists *sql.Stmt
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	var errs []error
+	prep := func(db *sql.DB, query string) *sql.Stmt {
+		st, err := db.PrepareContext(ctx, query)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("prepare %q: %w", query, err))
+		}
+		return st
+	}
+	s.st = statements{
+		savepoint:     prep(s.write, `SAVEPOINT op`),
+		release:       prep(s.write, `RELEASE op`),
+		rollbackTo:    prep(s.write, `ROLLBACK TO op`),
+		lastSeq:       prep(s.write, `SELECT last_seq FROM sessions WHERE id = ? AND ended = 0`),
+		insertEvent:   prep(s.write, insertEventSQL),
+		updateSession: prep(s.write, updateSessionSQL),
+		setCursor:     prep(s.write, `UPDATE sessions SET cursor = max(cursor, ?) WHERE id = ?`),
+
+		session: prep(s.read, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`),
+		liveSession: prep(s.read, `SELECT `+sessionColumns+` FROM sessions
+			WHERE tenant = ? AND app_id = ? AND client_id = ? AND ended = 0`),
+		events: prep(s.read, `SELECT seq, type, party_id, msg_id, created, payload
+			FROM events WHERE chat_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
+		sessionExists: prep(s.read, `SELECT 1 FROM sessions WHERE id = ?`),
+	}
+	return errors.Join(errs...)
+}
+
+func (st *statements) close() {
+	for _, s := range []*sql.Stmt{st.savepoint, st.release, st.rollbackTo, st.lastSeq, st.insertEvent, st.updateSession, st.setCursor,
+		st.session, st.liveSession, st.events, st.sessionExists} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
