@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/parley-chat/parley/internal/migration"
 	"net/url"
 	"os"
 )
@@ -78,7 +79,7 @@ func LatestSchema() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return ms[len(ms)-1].version, nil
+	return migration.Latest(ms), nil
 }
 
 // dsn is the database/sql name of the store at path, with the pragmas
