@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"errors"
+	"github.com/parley-chat/parley/internal/jsonapi"
 	"net/http"
 
 	"github.com/parley-chat/parley/chat"
@@ -52,7 +53,7 @@ func (h *Handler) listAgents(w http.ResponseWriter, r *http.Request, _ *caller) 
 	if agents == nil {
 		agents = []chat.Agent{}
 	}
-	writeJSON(w, map[string]any{"agents": agents})
+	jsonapi.WriteJSON(w, map[string]any{"agents": agents})
 	return nil
 }
 
@@ -72,7 +73,7 @@ func (h *Handler) getAgent(w http.ResponseWriter, r *http.Request, _ *caller) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, map[string]any{"agent": a})
+	jsonapi.WriteJSON(w, map[string]any{"agent": a})
 	return nil
 }
 
@@ -86,7 +87,7 @@ func (h *Handler) createAgent(w http.ResponseWriter, r *http.Request, c *caller)
 		return err
 	}
 	if _, err := h.Store.AgentByUsername(r.Context(), t.Host, req.Username); err == nil {
-		return chat.Errorf(codeConflict, "agent %s exists: PUT it to change it", req.Username)
+		return chat.Errorf(jsonapi.CodeConflict, "agent %s exists: PUT it to change it", req.Username)
 	} else if !errors.Is(err, chat.ErrNotFound) {
 		return err
 	}

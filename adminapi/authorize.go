@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"github.com/parley-chat/parley/internal/jsonapi"
 	"net/http"
 
 	"github.com/parley-chat/parley/chat"
@@ -14,7 +15,7 @@ func (h *Handler) Authorize(r *http.Request, scope string) error {
 		return err
 	}
 	if !Allows(c.token.Scopes, scope) {
-		return chat.Errorf(codeForbidden, "this token lacks the scope %s", scope)
+		return chat.Errorf(jsonapi.CodeForbidden, "this token lacks the scope %s", scope)
 	}
 	return nil
 }

@@ -11,20 +11,18 @@
 package adminapi
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
+	"github.com/parley-chat/parley/internal/jsonapi"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/chat"
-	"github.com/parley-chat/parley/clientweb"
 )
 
 // Prefix is the path the admin API lives under.
@@ -108,7 +106,7 @@ func (h *Handler) routes() {
 	handle("POST tenants/{host}/agents/{username}/disable", ScopeAgentsWrite, h.disableAgent)
 	handle("GET audit", ScopeAuditRead, h.listAudit)
 	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, h.Log, chat.Errorf(codeNotFound, "no such method: %s %s", r.Method, r.URL.Path))
+		jsonapi.WriteError(w, h.Log, chat.Errorf(jsonapi.CodeNotFound, "no such method: %s %s", r.Method, r.URL.Path))
 	})
 	h.mux = m
 }
@@ -118,7 +116,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil && v != http.ErrAbortHandler {
 			h.Log.Error("panic serving admin request", "path", r.URL.Path, "panic", v)
-			writeError(w, h.Log, errors.New("panic"))
+			jsonapi.WriteError(w, h.Log, errors.New("panic"))
 		}
 	}()
 	h.mux.ServeHTTP(w, r)
@@ -136,13 +134,13 @@ func (h *Handler) authed(scope string, fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := h.authenticate(r)
 		if err == nil && !Allows(c.token.Scopes, scope) {
-			err = chat.Errorf(codeForbidden, "this token lacks the scope %s", scope)
+			err = chat.Errorf(jsonapi.CodeForbidden, "this token lacks the scope %s", scope)
 		}
 		if err == nil {
 			err = fn(w, r, c)
 		}
 		if err != nil {
-			writeError(w, h.Log, err)
+			jsonapi.WriteError(w, h.Log, err)
 		}
 	})
 }
@@ -160,7 +158,7 @@ func (h *Handler) authenticate(r *http.Request) (*caller, error) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, chat.Errorf(codeUnauthorized, "an admin token is required (Authorization: Bearer …)")
+		return nil, chat.Errorf(jsonapi.CodeUnauthorized, "an admin token is required (Authorization: Bearer …)")
 	}
 	hash := HashToken(token)
 	if h.Bootstrap != "" && subtle.ConstantTimeCompare([]byte(hash), []byte(HashToken(h.Bootstrap))) == 1 {
@@ -168,7 +166,7 @@ func (h *Handler) authenticate(r *http.Request) (*caller, error) {
 	}
 	t, err := h.Store.AdminToken(r.Context(), hash)
 	if errors.Is(err, chat.ErrNotFound) || (err == nil && t.Disabled) {
-		return nil, chat.Errorf(codeUnauthorized, "unknown or disabled admin token")
+		return nil, chat.Errorf(jsonapi.CodeUnauthorized, "unknown or disabled admin token")
 	}
 	if err != nil {
 		return nil, err
@@ -176,65 +174,12 @@ func (h *Handler) authenticate(r *http.Request) (*caller, error) {
 	return &caller{token: t}, nil
 }
 
-// Error codes of the admin API beyond the customer table.
-const (
-	codeUnauthorized chat.Code = "4010"
-	codeForbidden    chat.Code = "4030"
-	codeNotFound     chat.Code = "4040"
-	codeConflict     chat.Code = "4090"
-)
-
-func statusOf(c chat.Code) int {
-	switch c {
-	case codeUnauthorized:
-		return http.StatusUnauthorized
-	case codeForbidden:
-		return http.StatusForbidden
-	case codeNotFound:
-		return http.StatusNotFound
-	case codeConflict:
-		return http.StatusConflict
-	}
-	return clientweb.StatusOf(c)
-}
-
-func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
-	code := chat.ErrorCode(err)
-	if code == chat.CodeInternal {
-		log.Error("admin request failed", "err", err)
-	}
-	body, _ := json.Marshal(map[string]string{"error_code": string(code), "error_message": chat.ErrorMessage(err)})
-	writeRaw(w, statusOf(code), body)
-}
-
-// writeJSON answers 200 with v. "<redacted>" is written as it reads: the
-// answers are JSON, never HTML.
-func writeJSON(w http.ResponseWriter, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	err := enc.Encode(v)
-	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	if err != nil {
-		writeRaw(w, http.StatusInternalServerError, []byte(`{"error_code":"5500","error_message":"internal server error"}`))
-		return
-	}
-	writeRaw(w, http.StatusOK, body)
-}
-
-func writeRaw(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(body)
-}
-
 // readJSON decodes a size-limited JSON body into v; unknown fields are
 // errors, so that a misspelt setting does not silently keep its default.
 func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBody))
+	body, err := jsonapi.ReadBody(w, r, h.MaxBody)
 	if err != nil {
-		return chat.Errorf(chat.CodeInvalid, "request body unreadable or over %d bytes", h.MaxBody)
+		return err
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		body = []byte("{}")
@@ -250,7 +195,7 @@ func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) error 
 // notFound turns a store's ErrNotFound into the API's 404.
 func notFound(err error, format string, args ...any) error {
 	if errors.Is(err, chat.ErrNotFound) {
-		return chat.Errorf(codeNotFound, format, args...)
+		return chat.Errorf(jsonapi.CodeNotFound, format, args...)
 	}
 	return err
 }
@@ -297,6 +242,6 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, _ *caller) e
 	if entries == nil {
 		entries = []chat.AuditEntry{}
 	}
-	writeJSON(w, map[string]any{"entries": entries})
+	jsonapi.WriteJSON(w, map[string]any{"entries": entries})
 	return nil
 }

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"errors"
+	"github.com/parley-chat/parley/internal/jsonapi"
 	"net/http"
 
 	"github.com/parley-chat/parley/chat"
@@ -24,7 +25,7 @@ func (h *Handler) listTenants(w http.ResponseWriter, r *http.Request, _ *caller)
 	if ts == nil {
 		ts = []chat.Tenant{}
 	}
-	writeJSON(w, map[string]any{"tenants": ts})
+	jsonapi.WriteJSON(w, map[string]any{"tenants": ts})
 	return nil
 }
 
@@ -40,7 +41,7 @@ func (h *Handler) getTenant(w http.ResponseWriter, r *http.Request, _ *caller) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, map[string]any{"tenant": t})
+	jsonapi.WriteJSON(w, map[string]any{"tenant": t})
 	return nil
 }
 
@@ -98,7 +99,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, c *caller, kind,
 	if !res.DryRun && ch.Result != ResultUnchanged {
 		if err := put(); err != nil {
 			if errors.Is(err, chat.ErrConflict) {
-				return chat.Errorf(codeConflict, "%s %s conflicts with another", kind, target)
+				return chat.Errorf(jsonapi.CodeConflict, "%s %s conflicts with another", kind, target)
 			}
 			return err
 		}
@@ -111,7 +112,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, c *caller, kind,
 		}
 		h.audit(r, c, action, target, ch)
 	}
-	writeJSON(w, map[string]any{"result": res.Result, "changed": res.Changed, "dry_run": res.DryRun, kind: shown})
+	jsonapi.WriteJSON(w, map[string]any{"result": res.Result, "changed": res.Changed, "dry_run": res.DryRun, kind: shown})
 	return nil
 }
 
@@ -128,7 +129,7 @@ func (h *Handler) listEntries(w http.ResponseWriter, r *http.Request, _ *caller)
 	for _, e := range es {
 		out = append(out, Redact(e))
 	}
-	writeJSON(w, map[string]any{"entries": out})
+	jsonapi.WriteJSON(w, map[string]any{"entries": out})
 	return nil
 }
 
@@ -148,7 +149,7 @@ func (h *Handler) getEntry(w http.ResponseWriter, r *http.Request, _ *caller) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, map[string]any{"entry": Redact(e)})
+	jsonapi.WriteJSON(w, map[string]any{"entry": Redact(e)})
 	return nil
 }
 

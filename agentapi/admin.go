@@ -2,6 +2,7 @@ package agentapi
 
 import (
 	"errors"
+	"github.com/parley-chat/parley/internal/jsonapi"
 	"net/http"
 
 	"github.com/parley-chat/parley/chat"
@@ -85,7 +86,7 @@ func (h *Handler) listAgents(w http.ResponseWriter, r *http.Request, s *session)
 	for _, a := range agents {
 		out = append(out, listed{a, h.Router.View(a.ID)})
 	}
-	writeJSON(w, map[string]any{"agents": out})
+	jsonapi.WriteJSON(w, map[string]any{"agents": out})
 	return nil
 }
 
@@ -104,7 +105,7 @@ func (h *Handler) createAgent(w http.ResponseWriter, r *http.Request, s *session
 	if err := h.putAgent(r, a); err != nil {
 		return err
 	}
-	writeJSON(w, map[string]any{"agent": a})
+	jsonapi.WriteJSON(w, map[string]any{"agent": a})
 	return nil
 }
 
@@ -134,7 +135,7 @@ func (h *Handler) updateAgent(w http.ResponseWriter, r *http.Request, s *session
 	} else {
 		h.Router.UpdateAgent(a)
 	}
-	writeJSON(w, map[string]any{"agent": a})
+	jsonapi.WriteJSON(w, map[string]any{"agent": a})
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"github.com/parley-chat/parley/internal/jsonapi"
 	"net/http"
 	"strings"
 
@@ -37,7 +38,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		Password string `json:"password"`
 	}
 	if err := h.readJSON(w, r, &req); err != nil {
-		writeError(w, h.Log, err)
+		jsonapi.WriteError(w, h.Log, err)
 		return
 	}
 	ctx := r.Context()
@@ -46,22 +47,22 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		hash = []byte(a.PasswordHash)
 	} else if !errors.Is(err, chat.ErrNotFound) {
-		writeError(w, h.Log, err)
+		jsonapi.WriteError(w, h.Log, err)
 		return
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || err != nil || a.Disabled {
-		writeError(w, h.Log, chat.Errorf(codeUnauthorized, "wrong tenant, username or password"))
+		jsonapi.WriteError(w, h.Log, chat.Errorf(jsonapi.CodeUnauthorized, "wrong tenant, username or password"))
 		return
 	}
 	token := chat.NewID() + chat.NewID()
 	t := chat.Token{Hash: tokenHash(token), AgentID: a.ID, Expires: h.Service.Now().Add(h.TokenTTL)}
 	if err := h.Service.Store.PutToken(ctx, t); err != nil {
-		writeError(w, h.Log, err)
+		jsonapi.WriteError(w, h.Log, err)
 		return
 	}
 	h.Router.Login(a)
 	h.Log.Info("agent logged in", "agent_id", a.ID, "tenant", a.Tenant)
-	writeJSON(w, map[string]any{"token": token, "expires_at": t.Expires.UTC(), "agent": a})
+	jsonapi.WriteJSON(w, map[string]any{"token": token, "expires_at": t.Expires.UTC(), "agent": a})
 }
 
 // authenticate finds the agent of a request's bearer token. An agent whose
@@ -78,14 +79,14 @@ func (h *Handler) authenticate(r *http.Request) (*session, error) {
 	ctx := r.Context()
 	t, err := h.Service.Store.Token(ctx, tokenHash(strings.TrimSpace(token)))
 	if errors.Is(err, chat.ErrNotFound) || (err == nil && h.Service.Now().After(t.Expires)) {
-		return nil, chat.Errorf(codeUnauthorized, "the login has expired or was revoked")
+		return nil, chat.Errorf(jsonapi.CodeUnauthorized, "the login has expired or was revoked")
 	}
 	if err != nil {
 		return nil, err
 	}
 	a, err := h.Service.Store.Agent(ctx, t.AgentID)
 	if errors.Is(err, chat.ErrNotFound) || (err == nil && a.Disabled) {
-		return nil, chat.Errorf(codeUnauthorized, "the account is disabled")
+		return nil, chat.Errorf(jsonapi.CodeUnauthorized, "the account is disabled")
 	}
 	if err != nil {
 		return nil, err
@@ -101,6 +102,6 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) err
 		return err
 	}
 	h.Router.Logout(s.agent.ID)
-	writeJSON(w, struct{}{})
+	jsonapi.WriteJSON(w, struct{}{})
 	return nil
 }

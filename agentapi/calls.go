@@ -1,6 +1,7 @@
 package agentapi
 
 import (
+	"github.com/parley-chat/parley/internal/jsonapi"
 	"net/http"
 
 	"github.com/parley-chat/parley/chat"
@@ -24,6 +25,6 @@ func (h *Handler) iceServers(w http.ResponseWriter, r *http.Request, s *session)
 	if !entry.Calls {
 		return chat.Errorf(chat.CodeInvalid, "calls are not enabled on this entry")
 	}
-	writeJSON(w, rtc.ServersAnswer(&entry, rtc.AgentID(s.agent.Tenant, s.agent.ID), h.Service.Now(), h.EmbeddedTURN))
+	jsonapi.WriteJSON(w, rtc.ServersAnswer(&entry, rtc.AgentID(s.agent.Tenant, s.agent.ID), h.Service.Now(), h.EmbeddedTURN))
 	return nil
 }

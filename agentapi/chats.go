@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/parley-chat/parley/internal/jsonapi"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,7 +13,7 @@ import (
 )
 
 func (h *Handler) me(w http.ResponseWriter, r *http.Request, s *session) error {
-	writeJSON(w, map[string]any{"agent": s.agent, "routing": h.Router.View(s.agent.ID)})
+	jsonapi.WriteJSON(w, map[string]any{"agent": s.agent, "routing": h.Router.View(s.agent.ID)})
 	return nil
 }
 
@@ -27,7 +28,7 @@ func (h *Handler) setState(w http.ResponseWriter, r *http.Request, s *session) e
 	if err := h.Router.SetState(s.agent.ID, req.State, req.Reason); err != nil {
 		return err
 	}
-	writeJSON(w, h.Router.View(s.agent.ID))
+	jsonapi.WriteJSON(w, h.Router.View(s.agent.ID))
 	return nil
 }
 
@@ -150,7 +151,7 @@ func (h *Handler) listChats(w http.ResponseWriter, r *http.Request, s *session) 
 	for i := range sessions {
 		out = append(out, h.view(ctx, &sessions[i]))
 	}
-	writeJSON(w, map[string]any{"chats": out})
+	jsonapi.WriteJSON(w, map[string]any{"chats": out})
 	return nil
 }
 
@@ -166,7 +167,7 @@ func (h *Handler) getChat(w http.ResponseWriter, r *http.Request, s *session) er
 	if wrapups == nil {
 		wrapups = []chat.WrapUp{}
 	}
-	writeJSON(w, map[string]any{"chat": h.view(r.Context(), &sess), "wrapups": wrapups})
+	jsonapi.WriteJSON(w, map[string]any{"chat": h.view(r.Context(), &sess), "wrapups": wrapups})
 	return nil
 }
 
@@ -185,7 +186,7 @@ func (h *Handler) chatEvents(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	writeRaw(w, http.StatusOK, chat.AppendEvents(nil, evs))
+	jsonapi.WriteRaw(w, http.StatusOK, chat.AppendEvents(nil, evs))
 	return nil
 }
 
@@ -228,7 +229,7 @@ func (h *Handler) sendEvents(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	writeRaw(w, http.StatusOK, chat.AppendEvents(nil, stored))
+	jsonapi.WriteRaw(w, http.StatusOK, chat.AppendEvents(nil, stored))
 	return nil
 }
 
@@ -240,7 +241,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, s *session) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, map[string]any{"chat": h.view(r.Context(), &sess)})
+	jsonapi.WriteJSON(w, map[string]any{"chat": h.view(r.Context(), &sess)})
 	return nil
 }
 
@@ -248,7 +249,7 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, s *session) err
 	if err := h.Router.Reject(s.agent.ID, r.PathValue("chatId")); err != nil {
 		return err
 	}
-	writeJSON(w, struct{}{})
+	jsonapi.WriteJSON(w, struct{}{})
 	return nil
 }
 
@@ -271,7 +272,7 @@ func (h *Handler) transfer(w http.ResponseWriter, r *http.Request, s *session) e
 	if err := h.Router.Transfer(r.Context(), s.agent.ID, r.PathValue("chatId"), req.AgentID, req.Queue); err != nil {
 		return err
 	}
-	writeJSON(w, struct{}{})
+	jsonapi.WriteJSON(w, struct{}{})
 	return nil
 }
 
@@ -279,7 +280,7 @@ func (h *Handler) end(w http.ResponseWriter, r *http.Request, s *session) error 
 	if err := h.Router.End(r.Context(), s.agent.ID, r.PathValue("chatId")); err != nil {
 		return err
 	}
-	writeJSON(w, struct{}{})
+	jsonapi.WriteJSON(w, struct{}{})
 	return nil
 }
 
@@ -303,7 +304,7 @@ func (h *Handler) wrapUp(w http.ResponseWriter, r *http.Request, s *session) err
 	if err := h.Service.Store.PutWrapUp(r.Context(), wu); err != nil {
 		return err
 	}
-	writeJSON(w, wu)
+	jsonapi.WriteJSON(w, wu)
 	return nil
 }
 
@@ -324,7 +325,7 @@ func (h *Handler) setCase(w http.ResponseWriter, r *http.Request, s *session) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, map[string]string{"case_id": id})
+	jsonapi.WriteJSON(w, map[string]string{"case_id": id})
 	return nil
 }
 
@@ -336,7 +337,7 @@ func (h *Handler) closeCase(w http.ResponseWriter, r *http.Request, s *session) 
 	if err := h.Service.CloseCase(r.Context(), &sess); err != nil {
 		return err
 	}
-	writeJSON(w, struct{}{})
+	jsonapi.WriteJSON(w, struct{}{})
 	return nil
 }
 
@@ -370,7 +371,7 @@ func (h *Handler) caseHistory(w http.ResponseWriter, r *http.Request, s *session
 		buf = append(buf, `,"events":`...)
 		buf = append(chat.AppendEventArray(buf, evs), '}')
 	}
-	writeRaw(w, http.StatusOK, append(buf, ']', '}'))
+	jsonapi.WriteRaw(w, http.StatusOK, append(buf, ']', '}'))
 	return nil
 }
 

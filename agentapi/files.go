@@ -3,6 +3,7 @@ package agentapi
 import (
 	"bytes"
 	"errors"
+	"github.com/parley-chat/parley/internal/jsonapi"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -25,7 +26,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, s *session) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, map[string]string{"file_id": f.ID, "file_name": f.Name})
+	jsonapi.WriteJSON(w, map[string]string{"file_id": f.ID, "file_name": f.Name})
 	return nil
 }
 
@@ -47,7 +48,7 @@ func (h *Handler) setPhoto(w http.ResponseWriter, r *http.Request, s *session) e
 		return err
 	}
 	h.Router.UpdateAgent(a)
-	writeJSON(w, map[string]any{"agent": a})
+	jsonapi.WriteJSON(w, map[string]any{"agent": a})
 	return nil
 }
 

@@ -7,7 +7,7 @@ package agentapi
 import (
 	"encoding/json"
 	"errors"
-	"io"
+	"github.com/parley-chat/parley/internal/jsonapi"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/chat"
-	"github.com/parley-chat/parley/clientweb"
 	"github.com/parley-chat/parley/routing"
 	"github.com/parley-chat/parley/rtc"
 )
@@ -84,7 +83,7 @@ func (h *Handler) routes() {
 	auth("POST agents", h.createAgent)
 	auth("PUT agents/{agentId}", h.updateAgent)
 	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, h.Log, chat.Errorf(chat.CodeUnspecified, "no such method: %s %s", r.Method, r.URL.Path))
+		jsonapi.WriteError(w, h.Log, chat.Errorf(chat.CodeUnspecified, "no such method: %s %s", r.Method, r.URL.Path))
 	})
 	h.mux = m
 }
@@ -94,7 +93,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil && v != http.ErrAbortHandler {
 			h.Log.Error("panic serving agent request", "path", r.URL.Path, "panic", v)
-			writeError(w, h.Log, errors.New("panic"))
+			jsonapi.WriteError(w, h.Log, errors.New("panic"))
 		}
 	}()
 	h.mux.ServeHTTP(w, r)
@@ -117,56 +116,16 @@ func (h *Handler) authed(fn authFunc) http.Handler {
 			err = fn(w, r, s)
 		}
 		if err != nil {
-			writeError(w, h.Log, err)
+			jsonapi.WriteError(w, h.Log, err)
 		}
 	})
 }
 
 // Error codes of the agent API beyond the customer table: 401 and 403.
 var (
-	errUnauthorized = chat.Errorf(codeUnauthorized, "log in first")
-	errForbidden    = chat.Errorf(codeForbidden, "administrators only")
+	errUnauthorized = chat.Errorf(jsonapi.CodeUnauthorized, "log in first")
+	errForbidden    = chat.Errorf(jsonapi.CodeForbidden, "administrators only")
 )
-
-const (
-	codeUnauthorized chat.Code = "4010"
-	codeForbidden    chat.Code = "4030"
-)
-
-func statusOf(c chat.Code) int {
-	switch c {
-	case codeUnauthorized:
-		return http.StatusUnauthorized
-	case codeForbidden:
-		return http.StatusForbidden
-	}
-	return clientweb.StatusOf(c)
-}
-
-func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
-	code := chat.ErrorCode(err)
-	if code == chat.CodeInternal {
-		log.Error("agent request failed", "err", err)
-	}
-	body, _ := json.Marshal(map[string]string{"error_code": string(code), "error_message": chat.ErrorMessage(err)})
-	writeRaw(w, statusOf(code), body)
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		writeRaw(w, http.StatusInternalServerError, []byte(`{"error_code":"5500","error_message":"internal server error"}`))
-		return
-	}
-	writeRaw(w, http.StatusOK, body)
-}
-
-func writeRaw(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(body)
-}
 
 // readJSON decodes a size-limited JSON body into v.
 func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
@@ -184,9 +143,5 @@ func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) error 
 }
 
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBody))
-	if err != nil {
-		return nil, chat.Errorf(chat.CodeInvalid, "request body unreadable or over %d bytes", h.MaxBody)
-	}
-	return body, nil
+	return jsonapi.ReadBody(w, r, h.MaxBody)
 }

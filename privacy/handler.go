@@ -5,13 +5,13 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"github.com/parley-chat/parley/internal/jsonapi"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/parley-chat/parley/chat"
-	"github.com/parley-chat/parley/clientweb"
 )
 
 // Prefix is the path of the privacy routes of the admin API.
@@ -47,14 +47,6 @@ func NewHandler(e *Eraser, authorize func(r *http.Request, scope string) error, 
 	return h
 }
 
-// Error codes of the privacy routes, as the admin API numbers them.
-const (
-	codeUnauthorized chat.Code = "4010"
-	codeForbidden    chat.Code = "4030"
-	codeNotFound     chat.Code = "4040"
-	codeConflict     chat.Code = "4090"
-)
-
 // BearerToken authorizes requests carrying "Authorization: Bearer token",
 // for every scope; an empty token authorizes nothing.
 func BearerToken(token string) func(r *http.Request, scope string) error {
@@ -62,11 +54,11 @@ func BearerToken(token string) func(r *http.Request, scope string) error {
 	return func(r *http.Request, _ string) error {
 		scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return chat.Errorf(codeUnauthorized, "an admin bearer token is required")
+			return chat.Errorf(jsonapi.CodeUnauthorized, "an admin bearer token is required")
 		}
 		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
 		if token == "" || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
-			return chat.Errorf(codeForbidden, "this token may not use the privacy routes")
+			return chat.Errorf(jsonapi.CodeForbidden, "this token may not use the privacy routes")
 		}
 		return nil
 	}
@@ -117,7 +109,7 @@ func (h *Handler) erase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"erased": n})
+	jsonapi.WriteJSON(w, map[string]any{"erased": n})
 	return nil
 }
 
@@ -142,27 +134,11 @@ func (h *Handler) exportCase(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, err error) {
-	code, msg := chat.ErrorCode(err), chat.ErrorMessage(err)
-	status := clientweb.StatusOf(code)
 	switch {
 	case errors.Is(err, chat.ErrNotFound):
-		code, msg, status = codeNotFound, "not found", http.StatusNotFound
+		err = chat.Errorf(jsonapi.CodeNotFound, "not found")
 	case errors.Is(err, chat.ErrConflict):
-		code, msg, status = codeConflict, errLive.Error(), http.StatusConflict
-	case code == codeUnauthorized:
-		status = http.StatusUnauthorized
-	case code == codeForbidden:
-		status = http.StatusForbidden
-	case code == chat.CodeInternal:
-		h.Log.Error("privacy request failed", "err", err)
+		err = chat.Errorf(jsonapi.CodeConflict, "%s", errLive.Error())
 	}
-	writeJSON(w, status, map[string]string{"error_code": string(code), "error_message": msg})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, _ := json.Marshal(v)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(body)
+	jsonapi.WriteError(w, h.Log, err)
 }
