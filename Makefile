@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: run test test-short build fuzz vet
+.PHONY: run test test-short build fuzz vet bench bench-go
 
 run:
 	$(GO) run ./cmd/parley serve
@@ -28,3 +28,13 @@ FUZZTIME ?= 1m
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParseAuthorization -fuzztime=$(FUZZTIME) ./clientweb/
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeClientEvents -fuzztime=$(FUZZTIME) ./chat/
+
+# The Go benchmarks of the hot paths (event append, poll wake-up, wire
+# encoding), then the load runs of scripts/bench.sh against a hello-world
+# ceiling; BENCH_* variables tune them (see the script). docs/benchmarks.md
+# has the figures and how to read them.
+bench: bench-go
+	./scripts/bench.sh
+
+bench-go:
+	$(GO) test -run='^$$' -bench=. -benchmem ./chat/ ./sqlite/ ./clientweb/

@@ -241,8 +241,9 @@ func (st *agentStream) flushAll(ctx context.Context) error {
 }
 
 func (st *agentStream) flush(ctx context.Context, chatID string) error {
+	const batch = 500
 	for {
-		evs, err := st.h.Service.Store.Events(ctx, chatID, st.cursors[chatID], 500)
+		evs, err := st.h.Service.Store.Events(ctx, chatID, st.cursors[chatID], batch)
 		if err != nil || len(evs) == 0 {
 			return err
 		}
@@ -254,6 +255,9 @@ func (st *agentStream) flush(ctx context.Context, chatID string) error {
 			return err
 		}
 		st.cursors[chatID] = evs[len(evs)-1].Seq
+		if len(evs) < batch {
+			return nil // that was all: no need to ask again
+		}
 	}
 }
 

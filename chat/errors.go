@@ -34,6 +34,12 @@ const (
 	CodeCRM             Code = "5602" // CRM server error
 	CodePushUnsupported Code = "5603" // push token kinds wrong or not configured
 	CodeUnspecified     Code = "5955" // unspecified server error
+
+	// CodeRateLimited is Parley's own (the spec's table has none for it):
+	// the client or its address sends more requests than the node's rate
+	// limits allow (status 429, with Retry-After). Real SDKs never meet
+	// it with the default limits.
+	CodeRateLimited Code = "5429"
 )
 
 // Error is an error a client may see: a code of the table and a message safe

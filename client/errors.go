@@ -37,6 +37,10 @@ const (
 	CodeCRM             = "5602" // CRM server error
 	CodePushUnsupported = "5603" // push token kinds wrong or not configured
 	CodeUnspecified     = "5955" // unspecified server error
+
+	// CodeRateLimited is Parley's own: the client or its address sends
+	// more requests than the server's rate limits allow (status 429).
+	CodeRateLimited = "5429"
 )
 
 // APIError is a non-200 answer. Code and Message come from the

@@ -24,14 +24,16 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, c *call) error 
 		return chat.Errorf(chat.CodeFileRefused, "file upload is disabled for this app")
 	}
 	// Room for the multipart framing around the largest allowed file.
-	r.Body = http.MaxBytesReader(w, r.Body, rules.Limit()+64<<10)
+	body, lift := newIdleReader(w, r.Body, h.UploadIdle)
+	defer lift()
+	r.Body = http.MaxBytesReader(w, io.NopCloser(body), rules.Limit()+64<<10)
 	part, err := firstFilePart(r)
 	if err != nil {
 		return err
 	}
 	defer part.Close()
-	body := bufio.NewReaderSize(part, 512)
-	head, err := body.Peek(512)
+	head512 := bufio.NewReaderSize(part, 512)
+	head, err := head512.Peek(512)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return uploadError(err, rules.Limit())
 	}
@@ -46,7 +48,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, c *call) error 
 		ID: chat.NewID(), ClientKey: c.key, Name: fileName(part.FileName()),
 		ContentType: ctype, Created: h.Service.Now(),
 	}
-	if f.Size, err = h.Blobs.Put(r.Context(), f.ID, body, rules.Limit()); err != nil {
+	if f.Size, err = h.Blobs.Put(r.Context(), f.ID, head512, rules.Limit()); err != nil {
 		return uploadError(err, rules.Limit())
 	}
 	if err := h.Service.Store.PutFile(r.Context(), f); err != nil {

@@ -34,13 +34,25 @@ type Handler struct {
 	// EmbeddedTURN is the relay of the embedded TURN server, given to entries
 	// with turn: {embedded: true}; nil when none runs.
 	EmbeddedTURN *rtc.Relay
-	// MaxPollsPerClient caps the polls one client (tenant, appId,
-	// clientId) holds pending across its chats; 0: no cap. A chat's own
-	// polls never count twice: a newer one supersedes the older.
+	// BodyTimeout bounds reading a JSON body, against clients that send
+	// one slowly to hold a connection; UploadIdle bounds each pause of an
+	// upload, which may take minutes on a slow network but must not stall
+	// (limits.go). Zero: no bound.
+	BodyTimeout time.Duration
+	UploadIdle  time.Duration
+	// Limits are the request rate limits (limits.go); New sets
+	// DefaultLimits. Change them before the handler serves.
+	Limits Limits
+	// MaxPollsPerClient caps the polls one client id holds pending across
+	// its chats on every entry of a tenant (429/5509 beyond); 0: no cap. A
+	// chat's own polls never count twice: a newer one supersedes the
+	// older.
 	MaxPollsPerClient int
 
 	polls     *pollRegistry
 	parking   atomic.Value // *parkListener, once Listener was called (park.go)
+	parked    atomic.Int64 // polls parked now
+	limits    limits
 	quit      chan struct{}
 	closeOnce sync.Once
 	mux       *http.ServeMux
@@ -51,6 +63,7 @@ func New(svc *chat.Service, blobs chat.Blobs, log *slog.Logger) *Handler {
 	h := &Handler{
 		Service: svc, Blobs: blobs, Log: log, Version: "dev",
 		PollTimeout: 10 * time.Second, MaxBody: chat.MaxEventsBody, MaxPollsPerClient: DefaultMaxPollsPerClient,
+		Limits: DefaultLimits, BodyTimeout: 30 * time.Second, UploadIdle: 30 * time.Second,
 		polls: newPollRegistry(), quit: make(chan struct{}),
 	}
 	h.routes()
@@ -103,6 +116,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.writeError(w, r, errors.New("panic"))
 		}
 	}()
+	if !h.allowAddress(w, r) {
+		return
+	}
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -154,8 +170,8 @@ func (h *Handler) closed() bool {
 }
 
 // DefaultMaxPollsPerClient is the default of Handler.MaxPollsPerClient: an
-// app polls one chat at a time (one live chat per entry), so a client with
-// more pending polls than this is not an SDK.
+// app polls its one live chat of an entry, so an installation has as many
+// pending polls as the entries it chats on at once, one or two.
 const DefaultMaxPollsPerClient = 4
 
 // call is an authenticated API request: who asks, about which entry.
@@ -171,6 +187,9 @@ type apiFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 func (h *Handler) api(fn apiFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := h.authenticate(w, r)
+		if err == nil && !h.allowClient(w, r, c.key) {
+			return
+		}
 		if err == nil {
 			err = fn(w, r, c)
 		}
@@ -247,12 +266,16 @@ func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) error 
 }
 
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	defer bodyDeadline(w, h.BodyTimeout)()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBody))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return nil, chat.Errorf(chat.CodeInvalid, "request body exceeds %d bytes", h.MaxBody)
 	}
 	if err != nil {
+		// The body was cut (too slow, the client went away): close the
+		// connection after the answer rather than read what is left.
+		w.Header().Set("Connection", "close")
 		return nil, chat.Errorf(chat.CodeInvalid, "reading request body: %v", err)
 	}
 	return body, nil

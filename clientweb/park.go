@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -40,7 +41,8 @@ const parkWriteTimeout = 10 * time.Second
 // its connections for polls to be parked: connections of answered parked
 // polls come back through it. Without it polls are never parked.
 func (h *Handler) Listener(ln net.Listener) net.Listener {
-	l := &parkListener{Listener: ln, back: make(chan net.Conn), accepted: make(chan acceptResult), done: make(chan struct{})}
+	l := &parkListener{Listener: ln, h: h, back: make(chan net.Conn), accepted: make(chan acceptResult), done: make(chan struct{}),
+		waiting: map[net.Conn]struct{}{}}
 	go l.accept()
 	h.parking.Store(l)
 	return l
@@ -50,10 +52,14 @@ func (h *Handler) Listener(ln net.Listener) net.Listener {
 // coming back from parked polls.
 type parkListener struct {
 	net.Listener
+	h        *Handler
 	back     chan net.Conn
 	accepted chan acceptResult
 	done     chan struct{}
 	once     sync.Once
+
+	mu      sync.Mutex
+	waiting map[net.Conn]struct{} // answered, waiting for their next request
 }
 
 type acceptResult struct {
@@ -92,20 +98,75 @@ func (l *parkListener) Accept() (net.Conn, error) {
 	}
 }
 
+// Close stops accepting. The HTTP server closes its listeners first when it
+// shuts down, and does not know parked polls: they are answered here, with
+// no events and "Connection: close", before Close returns (or gives up
+// after parkDrain), so that the server's shutdown does not end the process
+// before their clients are told.
 func (l *parkListener) Close() error {
-	l.once.Do(func() { close(l.done) })
+	l.once.Do(func() {
+		close(l.done)
+		l.mu.Lock()
+		for c := range l.waiting {
+			c.Close()
+		}
+		l.mu.Unlock()
+		l.h.Close()
+		for deadline := time.Now().Add(parkDrain); l.h.Parked() > 0 && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
 	return l.Listener.Close()
 }
 
-// giveBack hands a connection to the HTTP server again, or closes it when
-// the server no longer accepts.
+// parkDrain bounds how long closing the listener waits for parked polls to
+// be answered.
+const parkDrain = 5 * time.Second
+
+// parkIdleTimeout is how long an answered poll's connection waits for the
+// client's next request, as the HTTP server's idle timeout would.
+const parkIdleTimeout = 2 * time.Minute
+
+// giveBack hands a connection to the HTTP server again once its next
+// request starts to arrive. Handed back at once, it would count as a new
+// connection that has not begun its first request, and the server's
+// graceful shutdown waits for those (up to five seconds) rather than
+// closing them as idle. The wait costs a goroutine for as long as the
+// client takes to poll again, usually moments. A client that does not come
+// back within parkIdleTimeout, or a shutdown, closes the connection.
 func (l *parkListener) giveBack(c net.Conn) {
+	l.mu.Lock()
 	select {
-	case l.back <- c:
 	case <-l.done:
+		l.mu.Unlock()
 		c.Close()
+		return
+	default:
 	}
+	l.waiting[c] = struct{}{}
+	l.mu.Unlock()
+	go func() {
+		var first [1]byte
+		c.SetReadDeadline(time.Now().Add(parkIdleTimeout))
+		n, err := c.Read(first[:])
+		l.mu.Lock()
+		delete(l.waiting, c)
+		l.mu.Unlock()
+		if n == 0 || err != nil && !errors.Is(err, io.EOF) {
+			c.Close()
+			return
+		}
+		c.SetReadDeadline(time.Time{})
+		select {
+		case l.back <- &bufferedConn{Conn: c, buf: first[:n]}:
+		case <-l.done:
+			c.Close()
+		}
+	}()
 }
+
+// Parked returns how many polls are parked now (they count in Pending too).
+func (h *Handler) Parked() int { return int(h.parked.Load()) }
 
 // parkedConn is the connection of a parked poll and what its answer needs.
 type parkedConn struct {
@@ -134,6 +195,7 @@ func (h *Handler) park(w http.ResponseWriter, r *http.Request, q *pollState) boo
 		conn = &bufferedConn{Conn: conn, buf: slices.Clone(b)}
 	}
 	pc := &parkedConn{conn: conn, header: header, close: r.Close}
+	h.parked.Add(1)
 	q.mu.Lock()
 	q.parked = pc
 	start := q.reasons != 0 && !q.running
@@ -169,6 +231,7 @@ func (q *pollState) drive() {
 // answerParked writes a parked poll's answer and hands its connection back
 // to the HTTP server, or closes it when the client or the shutdown wants.
 func (h *Handler) answerParked(pc *parkedConn, a *answer) {
+	defer h.parked.Add(-1)
 	closing := pc.close
 	select {
 	case <-h.quit:
@@ -246,6 +309,15 @@ func (c *bufferedConn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	return c.Conn.Read(p)
+}
+
+// CloseWrite lets the HTTP server half-close the connection, as it does
+// with a plain TCP connection.
+func (c *bufferedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
 }
 
 // errorAnswer is the spec's error object for err, as writeError answers it.

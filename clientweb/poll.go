@@ -13,27 +13,33 @@ import (
 // pollRegistry knows the pending poll of each chat, so that a new poll can
 // answer the older one at once and take its place (§5): clients that lost a
 // response poll again, and answering 5509 instead would make iOS spin. It
-// also counts each client's pending polls, which are capped across chats.
+// also counts each client id's pending polls across its chats (of every
+// entry of the tenant), which are capped.
 type pollRegistry struct {
 	mu       sync.Mutex
 	pending  map[string]*pollSlot
-	byClient map[chat.ClientKey]int
+	byClient map[pollClient]int
 }
+
+// pollClient is who the cap on pending polls counts: a client id of a
+// tenant, whatever the entry.
+type pollClient struct{ tenant, clientID string }
 
 // pollSlot is one chat's pending poll.
 type pollSlot struct {
-	key       chat.ClientKey
+	key       pollClient
 	supersede func() // answers the poll with no events; calling it again does nothing more
 }
 
 func newPollRegistry() *pollRegistry {
-	return &pollRegistry{pending: map[string]*pollSlot{}, byClient: map[chat.ClientKey]int{}}
+	return &pollRegistry{pending: map[string]*pollSlot{}, byClient: map[pollClient]int{}}
 }
 
 // take registers a poll of chatID and supersedes the one pending before it.
 // A client already holding limit polls of other chats is refused
 // (limit 0: no cap).
-func (p *pollRegistry) take(key chat.ClientKey, chatID string, supersede func(), limit int) (*pollSlot, error) {
+func (p *pollRegistry) take(k chat.ClientKey, chatID string, supersede func(), limit int) (*pollSlot, error) {
+	key := pollClient{k.Tenant, k.ClientID}
 	mine := &pollSlot{key: key, supersede: supersede}
 	p.mu.Lock()
 	old := p.pending[chatID]
@@ -104,7 +110,7 @@ func (h *Handler) poll(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	q := &pollState{h: h, key: c.key, sess: sess, entry: c.entry, cursor: cursor, kick: make(chan struct{}, 1)}
+	q := &pollState{h: h, key: c.key, sess: sess, entry: &c.entry, cursor: cursor, kick: make(chan struct{}, 1)}
 	// Watch before the first look at the log, so that nothing appended
 	// between that look and the wait goes unnoticed.
 	q.unwatch = h.watch(chat.CustomerTopic(sess.ID), func() { q.signal(woken) })
@@ -155,7 +161,7 @@ type pollState struct {
 	h      *Handler
 	key    chat.ClientKey
 	sess   chat.Session
-	entry  chat.Entry
+	entry  *chat.Entry
 	cursor int64
 
 	unwatch func()
@@ -235,7 +241,7 @@ func (q *pollState) step(ctx context.Context) *answer {
 // chat's end, or nil when there is nothing to give yet.
 func (q *pollState) look(ctx context.Context) *answer {
 	h := q.h
-	evs, next, err := h.Service.Pending(ctx, &q.sess, &q.entry, q.cursor)
+	evs, next, err := h.Service.Pending(ctx, &q.sess, q.entry, q.cursor)
 	if err != nil {
 		return h.errorAnswer(err)
 	}

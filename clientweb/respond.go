@@ -32,6 +32,7 @@ var statusOf = map[chat.Code]int{
 	chat.CodeCRM:             http.StatusInternalServerError,
 	chat.CodePushUnsupported: http.StatusNotAcceptable,
 	chat.CodeUnspecified:     http.StatusInternalServerError,
+	chat.CodeRateLimited:     http.StatusTooManyRequests,
 }
 
 // StatusOf returns the HTTP status of an error code.

@@ -76,7 +76,7 @@ func serverPID(target string) int {
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, dir := range procs {
 		pid, err := strconv.Atoi(filepath.Base(dir))
-		if err != nil || pid == os.Getpid() {
+		if err != nil {
 			continue
 		}
 		fds, err := os.ReadDir(filepath.Join(dir, "fd"))

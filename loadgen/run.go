@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -24,12 +25,22 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.begin()
 	windows := make(chan Snapshot, 1)
 	finished := make(chan struct{})
+	var atEnd Snapshot
 	go func() {
-		e.run(ctx, func(w Snapshot) { windows <- w })
+		e.run(ctx, func(w Snapshot) {
+			atEnd = e.snapshot()
+			windows <- w
+		})
 		close(finished)
 	}()
 	window := r.follow([]func() Snapshot{e.snapshot}, windows, finished)
-	return r.finish(window), nil
+	rep := r.finish(window)
+	// What went wrong while the chats were ended and the clients let go is
+	// not part of the window, but it is worth knowing.
+	if drain := e.snapshot().Sub(atEnd); drain.ErrorCount() > 0 {
+		fmt.Fprintf(cfg.Out, "  after the window (ending the chats): %d errors %v\n", drain.ErrorCount(), drain.Errors)
+	}
+	return rep, nil
 }
 
 func newEngine(cfg Config) (*engine, error) {

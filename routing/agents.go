@@ -224,9 +224,11 @@ func (r *Router) Transfer(ctx context.Context, agentID, chatID, toAgent, toQueue
 		if !c.connected.IsZero() {
 			r.timesOf(c.queue).add(r.now().Sub(c.connected))
 		}
-		c.agentID, c.partyID, c.connected, c.target = "", "", time.Time{}, toAgent
+		r.change(c, func() {
+			c.agentID, c.partyID, c.connected, c.target = "", "", time.Time{}, toAgent
+			c.queue, c.entry.Skills, c.ewt = queue, need, ewt
+		})
 		c.declined = map[string]bool{agentID: true}
-		c.queue, c.entry.Skills, c.ewt = queue, need, ewt
 	}
 	r.mu.Unlock()
 	r.log.Info("chat transferred", "chat_id", chatID, "from", agentID, "to_agent", toAgent, "to_queue", toQueue)

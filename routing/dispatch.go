@@ -102,7 +102,7 @@ func (r *Router) eligible(a *agentState, c *routed) bool {
 func (r *Router) makeOffer(c *routed, a *agentState) {
 	o := &offer{chatID: c.id, agentID: a.agent.ID, expires: r.now().Add(r.offerTimeout)}
 	o.timer = time.AfterFunc(r.offerTimeout, func() { r.offerExpired(o) })
-	c.offer = o
+	r.change(c, func() { c.offer = o })
 	a.offers[c.id] = true
 }
 
@@ -110,7 +110,7 @@ func (r *Router) makeOffer(c *routed, a *agentState) {
 func (r *Router) dropOffer(c *routed) {
 	o := c.offer
 	o.timer.Stop()
-	c.offer = nil
+	r.change(c, func() { c.offer = nil })
 	if a := r.agents[o.agentID]; a != nil {
 		delete(a.offers, c.id)
 	}
@@ -156,7 +156,7 @@ func (r *Router) Accept(ctx context.Context, agentID, chatID string) error {
 	}
 	r.dropOffer(c)
 	partyID := chat.NewID()
-	c.agentID, c.partyID, c.target = agentID, partyID, ""
+	r.change(c, func() { c.agentID, c.partyID, c.target = agentID, partyID, "" })
 	c.connected, c.lastCustomer, c.warned = r.now(), r.now(), false
 	a.chats[chatID] = true
 	agent := a.agent
@@ -170,9 +170,9 @@ func (r *Router) Accept(ctx context.Context, agentID, chatID string) error {
 		if cur := r.agents[agentID]; cur != nil {
 			delete(cur.chats, chatID)
 		}
-		c.agentID, c.partyID, c.connected = "", "", time.Time{}
+		r.change(c, func() { c.agentID, c.partyID, c.connected = "", "", time.Time{} })
 		if chat.ErrorCode(err) == chat.CodeChatNotFound && r.chats[chatID] == c {
-			delete(r.chats, chatID)
+			r.change(c, func() { delete(r.chats, chatID) })
 		}
 		r.mu.Unlock()
 		r.notify(agentID)

@@ -109,12 +109,7 @@ func (r *Router) EstimateWait(_ context.Context, e *chat.Entry) (int, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	q := queueKey{e.Tenant, e.QueueName()}
-	position := 1
-	for _, c := range r.chats {
-		if c.queued() && c.queue == q {
-			position++
-		}
-	}
+	position := r.queuedN[q] + 1
 	capacity, free := r.slots(e.Tenant, e.Skills)
 	return Estimate(position, capacity, free, r.timesOf(q).average()), true
 }

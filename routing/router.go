@@ -45,6 +45,10 @@ type Router struct {
 	chats  map[string]*routed
 	times  map[queueKey]*handleTimes
 	seq    uint64 // order of arrival, ties broken by it
+	// queuedN counts the queued chats (waiting, not offered) of each
+	// queue, kept by change: estimating the wait of a new chat must not
+	// look at every chat, thousands of them in a busy queue.
+	queuedN map[queueKey]int
 }
 
 // queueKey names a queue: queues are per tenant.
@@ -112,6 +116,7 @@ func New(svc *chat.Service, log *slog.Logger, o Options) *Router {
 	r := &Router{
 		svc: svc, log: log, offerTimeout: o.OfferTimeout, now: svc.Now, tick: time.Second,
 		agents: map[string]*agentState{}, chats: map[string]*routed{}, times: map[queueKey]*handleTimes{},
+		queuedN: map[queueKey]int{},
 	}
 	svc.Waits = r
 	svc.Observers = append(svc.Observers, r)
@@ -195,7 +200,7 @@ func (r *Router) restore(ctx context.Context) error {
 			restored[s.ID] = true
 			c := r.track(s, e)
 			if s.AgentID != "" {
-				c.agentID, c.partyID = s.AgentID, party
+				r.change(c, func() { c.agentID, c.partyID = s.AgentID, party })
 				c.connected, c.lastCustomer = r.now(), r.now()
 				if a := r.agents[s.AgentID]; a != nil {
 					a.chats[s.ID] = true
@@ -247,8 +252,24 @@ func (r *Router) track(s chat.Session, e chat.Entry) *routed {
 		id: s.ID, key: s.ClientKey, entry: e, queue: queueKey{s.Tenant, e.QueueName()},
 		order: r.seq, enqueued: s.Created, ewt: s.EWT, declined: map[string]bool{},
 	}
-	r.chats[s.ID] = c
+	if old := r.chats[s.ID]; old != nil {
+		r.change(old, func() { delete(r.chats, s.ID) })
+	}
+	r.change(c, func() { r.chats[s.ID] = c })
 	return c
+}
+
+// change applies a change of c's routing state (tracked, assigned,
+// offered, its queue) and keeps queuedN; the caller holds the lock.
+func (r *Router) change(c *routed, apply func()) {
+	was, q := r.chats[c.id] == c && c.queued(), c.queue
+	apply()
+	if was {
+		r.queuedN[q]--
+	}
+	if r.chats[c.id] == c && c.queued() {
+		r.queuedN[c.queue]++
+	}
 }
 
 func (r *Router) stopOffers() {
@@ -318,7 +339,7 @@ func (r *Router) ended(chatID string) {
 		r.mu.Unlock()
 		return
 	}
-	delete(r.chats, chatID)
+	r.change(c, func() { delete(r.chats, chatID) })
 	var woken []string
 	if c.offer != nil {
 		woken = append(woken, c.offer.agentID)

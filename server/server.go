@@ -56,6 +56,11 @@ type Options struct {
 	// node facing the internet keeps its metrics to the operators' network.
 	// "" serves /metrics on Addr.
 	MetricsAddr string
+	// Limits are the customer API's request rate limits; nil: the
+	// defaults (clientweb.DefaultLimits). MaxPollsPerClient caps the
+	// polls one client id holds pending: 0 the default, below 0 no cap.
+	Limits            *clientweb.Limits
+	MaxPollsPerClient int
 }
 
 // Server is a running-to-be Parley node.
@@ -135,6 +140,12 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	if o.PollTimeout > 0 {
 		s.client.PollTimeout = o.PollTimeout
+	}
+	if o.Limits != nil {
+		s.client.Limits = *o.Limits
+	}
+	if o.MaxPollsPerClient != 0 {
+		s.client.MaxPollsPerClient = max(o.MaxPollsPerClient, 0)
 	}
 	s.watchMetrics()
 	s.http = &http.Server{

@@ -12,12 +12,13 @@ import (
 
 // Cursors are written behind. Every poll that gives a client events moves
 // its chat's cursor; waiting for a commit (an fsync) before answering would
-// put a disk flush on the path of every delivery. SetCursor records the move
-// in memory and returns; the writer applies every recorded move in its next
-// group commit, which it starts at once when nothing else is queued. Reads
-// of a session see the recorded cursor at once.
+// put a disk flush on the path of every delivery, and a commit of its own
+// for each move would compete with the appends. SetCursor records the move
+// in memory and returns; the writer applies every recorded move with its
+// next group commit, or on its own after cursorFlush when no write comes.
+// Reads of a session see the recorded cursor at once.
 //
-// A crash can lose the moves of the last commit: the events after the
+// A crash can lose the moves of the last cursorFlush: the events after the
 // durable cursor are then given to the client again (at least once),
 // rather than lost.
 
@@ -28,11 +29,14 @@ import (
 // look into memory after the drop.
 const cursorLinger = 30 * time.Second
 
+// cursorFlush bounds how long a cursor move waits for a commit.
+const cursorFlush = 100 * time.Millisecond
+
 type cursorBuffer struct {
-	mu      sync.Mutex
-	m       map[string]*cursorMove
-	swept   time.Time
-	pending chan struct{} // one slot: the writer has cursors to write
+	mu    sync.Mutex
+	m     map[string]*cursorMove
+	dirty map[string]bool // chats whose move is not written yet
+	swept time.Time
 }
 
 type cursorMove struct {
@@ -41,11 +45,11 @@ type cursorMove struct {
 	touched time.Time
 }
 
-// moved records a cursor move and tells the writer.
+// moved records a cursor move.
 func (b *cursorBuffer) moved(chatID string, seq int64) {
 	b.mu.Lock()
 	if b.m == nil {
-		b.m = map[string]*cursorMove{}
+		b.m, b.dirty = map[string]*cursorMove{}, map[string]bool{}
 	}
 	m := b.m[chatID]
 	if m == nil {
@@ -54,11 +58,10 @@ func (b *cursorBuffer) moved(chatID string, seq int64) {
 	}
 	m.seq = max(m.seq, seq)
 	m.touched = time.Now()
-	b.mu.Unlock()
-	select {
-	case b.pending <- struct{}{}:
-	default:
+	if m.seq > m.written {
+		b.dirty[chatID] = true
 	}
+	b.mu.Unlock()
 }
 
 // get returns the cursor recorded for a chat, if any.
@@ -71,18 +74,18 @@ func (b *cursorBuffer) get(chatID string) (int64, bool) {
 	return 0, false
 }
 
-// unwritten returns the moves not yet committed.
+// unwritten returns the moves not yet committed. It looks at those only:
+// the buffer may remember tens of thousands of cursors, and the writer asks
+// at every commit.
 func (b *cursorBuffer) unwritten() map[string]int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var out map[string]int64
-	for id, m := range b.m {
-		if m.seq > m.written {
-			if out == nil {
-				out = map[string]int64{}
-			}
-			out[id] = m.seq
-		}
+	if len(b.dirty) == 0 {
+		return nil
+	}
+	out := make(map[string]int64, len(b.dirty))
+	for id := range b.dirty {
+		out[id] = b.m[id].seq
 	}
 	return out
 }
@@ -94,6 +97,9 @@ func (b *cursorBuffer) written(moves map[string]int64) {
 	for id, seq := range moves {
 		if m := b.m[id]; m != nil {
 			m.written = max(m.written, seq)
+			if m.written >= m.seq {
+				delete(b.dirty, id)
+			}
 		}
 	}
 	now := time.Now()

@@ -14,23 +14,29 @@ import (
 // Append stores events at the end of a live chat's log.
 func (s *Store) Append(ctx context.Context, chatID string, evs []chat.Event, u chat.SessionUpdate) ([]chat.Event, error) {
 	var stored []chat.Event
-	err := s.exec(ctx, func(tx *sql.Tx) (err error) {
-		stored, err = s.appendEvents(tx, chatID, evs, u)
+	var last int64
+	err := s.execAfter(ctx, func(tx *sql.Tx) (err error) {
+		stored, last, err = s.appendEvents(tx, chatID, evs, u)
 		return err
-	})
+	}, func() { s.live.appended(chatID, stored, u, last) })
 	return stored, err
 }
 
 // appendEvents assigns sequence numbers after the chat's last one, skips
-// duplicates by msg_id and applies u, all inside tx.
-func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat.SessionUpdate) ([]chat.Event, error) {
-	var last int64
-	err := tx.Stmt(s.st.lastSeq).QueryRow(chatID).Scan(&last)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, chat.ErrNotFound
+// duplicates by msg_id and applies u, all inside tx. It returns the events
+// stored and the chat's last sequence after them.
+func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat.SessionUpdate) ([]chat.Event, int64, error) {
+	last, ended, known := s.knownLast(chatID)
+	if !known {
+		err := tx.Stmt(s.st.lastSeq).QueryRow(chatID).Scan(&last)
+		if errors.Is(err, sql.ErrNoRows) {
+			ended = true
+		} else if err != nil {
+			return nil, 0, err
+		}
 	}
-	if err != nil {
-		return nil, err
+	if ended {
+		return nil, 0, chat.ErrNotFound
 	}
 	stored := make([]chat.Event, 0, len(evs))
 	insert := tx.Stmt(s.st.insertEvent)
@@ -38,18 +44,46 @@ func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat
 		ev.ChatID, ev.Seq = chatID, last+1
 		payload, err := json.Marshal(ev.Payload)
 		if err != nil {
-			return nil, fmt.Errorf("encode payload: %w", err)
+			return nil, 0, fmt.Errorf("encode payload: %w", err)
 		}
 		res, err := insert.Exec(chatID, ev.Seq, ev.Type, ev.PartyID, ev.MsgID, dedupKey(&ev), ev.Time.UnixMilli(), payload)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
 			last++
 			stored = append(stored, ev)
 		}
 	}
-	return stored, s.updateSession(tx, chatID, last, u)
+	if err := s.updateSession(tx, chatID, last, u); err != nil {
+		return nil, 0, err
+	}
+	s.groupLast[chatID] = groupSeq{last: last, ended: !u.End.IsZero()}
+	return stored, last, nil
+}
+
+// groupSeq is where a chat's log stands after a write of the group being
+// committed.
+type groupSeq struct {
+	last  int64
+	ended bool
+}
+
+// knownLast returns a chat's last sequence and whether it ended without
+// asking the database, when the writer knows them: from a write earlier in
+// the group, or from the live cache (what is committed). Only the writer
+// calls it.
+func (s *Store) knownLast(chatID string) (last int64, ended, ok bool) {
+	if s.groupAsk {
+		return 0, false, false
+	}
+	if g, ok := s.groupLast[chatID]; ok {
+		return g.last, g.ended, true
+	}
+	if sess, ok := s.live.session(chatID); ok {
+		return sess.LastSeq, !sess.Ended.IsZero(), true
+	}
+	return 0, false, false
 }
 
 const insertEventSQL = `INSERT INTO events (chat_id, seq, type, party_id, msg_id, dedup_key, created, payload)
@@ -64,6 +98,14 @@ func dedupKey(ev *chat.Event) any {
 }
 
 func (s *Store) updateSession(tx *sql.Tx, chatID string, last int64, u chat.SessionUpdate) error {
+	if u == (chat.SessionUpdate{}) {
+		// Most appends (messages, receipts, typing) change nothing but the
+		// last sequence. Naming no indexed column (case_id, ended), the
+		// statement leaves the session's indexes alone: setting them to
+		// themselves would rewrite their entries.
+		_, err := tx.Stmt(s.st.setLastSeq).Exec(last, chatID)
+		return err
+	}
 	var ended int64
 	if !u.End.IsZero() {
 		ended = u.End.UnixMilli()
@@ -94,6 +136,9 @@ const updateSessionSQL = `UPDATE sessions SET last_seq = ?,
 
 // Events returns up to limit events of the chat after the given sequence.
 func (s *Store) Events(ctx context.Context, chatID string, after int64, limit int) (out []chat.Event, err error) {
+	if evs, ok := s.live.events(chatID, after, limit); ok && !s.closed() {
+		return evs, nil
+	}
 	err = s.onReader(ctx, func() error {
 		out, err = s.events(ctx, chatID, after, limit)
 		return err

@@ -47,6 +47,7 @@ func (s *Store) ClientSessions(ctx context.Context, k chat.ClientKey) ([]chat.Se
 // DeleteSession removes a session with its events, file rows, wrap-ups and
 // push outbox rows.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	defer s.live.forget(id) // live.go
 	return s.exec(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM events WHERE chat_id = ?`,

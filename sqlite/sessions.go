@@ -21,7 +21,7 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []ch
 		params = "{}"
 	}
 	var stored []chat.Event
-	err := s.exec(ctx, func(tx *sql.Tx) error {
+	err := s.execAfter(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO sessions (`+sessionColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', '', '', ?)`,
 			sess.ID, sess.Tenant, sess.AppID, sess.ClientID, sess.State, sess.EWT,
@@ -32,14 +32,20 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []ch
 		if err != nil {
 			return err
 		}
-		stored, err = s.appendEvents(tx, sess.ID, first, chat.SessionUpdate{})
+		stored, _, err = s.appendEvents(tx, sess.ID, first, chat.SessionUpdate{})
 		return err
-	})
+	}, func() { s.live.created(sess, params, stored) })
 	return stored, err
 }
 
 // Session returns the session id.
 func (s *Store) Session(ctx context.Context, id string) (sess chat.Session, err error) {
+	if sess, ok := s.live.session(id); ok && !s.closed() {
+		if c, ok := s.cursors.get(id); ok && c > sess.Cursor {
+			sess.Cursor = c
+		}
+		return sess, nil
+	}
 	err = s.onReader(ctx, func() error {
 		sess, err = s.scanSession(s.st.session.QueryRowContext(ctx, id))
 		return err
@@ -84,11 +90,11 @@ func (s *Store) scanSession(row scanner) (chat.Session, error) {
 
 // SetPush stores the chat's push subscription; a zero token cancels it.
 func (s *Store) SetPush(ctx context.Context, chatID string, p chat.PushToken) error {
-	return s.exec(ctx, func(tx *sql.Tx) error {
+	return s.execAfter(ctx, func(tx *sql.Tx) error {
 		res, err := tx.Exec(`UPDATE sessions SET push_kind = ?, push_token = ?, push_topic = ? WHERE id = ?`,
 			p.Kind, p.Token, p.Topic, chatID)
 		return mustChange(res, err)
-	})
+	}, func() { s.live.pushSet(chatID, p) })
 }
 
 // mustChange turns an update that matched no row into ErrNotFound.

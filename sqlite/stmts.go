@@ -17,6 +17,7 @@ type statements struct {
 	savepoint, release, rollbackTo *sql.Stmt
 	lastSeq, insertEvent           *sql.Stmt
 	updateSession, setCursor       *sql.Stmt
+	setLastSeq                     *sql.Stmt
 
 	// On the read pool, prepared on each connection as it is used.
 	session, liveSession, events, sessionExists *sql.Stmt
@@ -38,6 +39,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		lastSeq:       prep(s.write, `SELECT last_seq FROM sessions WHERE id = ? AND ended = 0`),
 		insertEvent:   prep(s.write, insertEventSQL),
 		updateSession: prep(s.write, updateSessionSQL),
+		setLastSeq:    prep(s.write, `UPDATE sessions SET last_seq = ? WHERE id = ?`),
 		setCursor:     prep(s.write, `UPDATE sessions SET cursor = max(cursor, ?) WHERE id = ?`),
 
 		session: prep(s.read, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`),
@@ -51,7 +53,7 @@ func (s *Store) prepare(ctx context.Context) error {
 }
 
 func (st *statements) close() {
-	for _, s := range []*sql.Stmt{st.savepoint, st.release, st.rollbackTo, st.lastSeq, st.insertEvent, st.updateSession, st.setCursor,
+	for _, s := range []*sql.Stmt{st.savepoint, st.release, st.rollbackTo, st.lastSeq, st.insertEvent, st.updateSession, st.setCursor, st.setLastSeq,
 		st.session, st.liveSession, st.events, st.sessionExists} {
 		if s != nil {
 			s.Close()

@@ -15,13 +15,23 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/parley-chat/parley/chat"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// maxGroup bounds how many writes share one commit.
-const maxGroup = 256
+// maxGroup bounds how many writes share one commit. Under load the writer
+// is busy all the time and groups grow to it: the larger they are, the
+// more of a commit's cost (the fsync, pages several writes touch) is
+// shared.
+const maxGroup = 1024
+
+// writerCache is the page cache of the writer's connection (KiB). Appends
+// touch a page of each chat they go to; with SQLite's default of 2 MiB a
+// few thousand live chats no longer fit and pages are read back at every
+// append.
+const writerCache = 32 << 10
 
 // Store is a chat.Store on a SQLite file.
 type Store struct {
@@ -38,16 +48,22 @@ type Store struct {
 	readersWG sync.WaitGroup
 	config    configCache  // tenants and entries (cache.go)
 	cursors   cursorBuffer // cursor moves not yet written (cursors.go)
-	st        statements   // prepared (stmts.go)
+	live      liveCache    // sessions and event tails of recent chats (live.go)
+	// groupLast is where the logs written to by the group being committed
+	// stand; the writer's alone, emptied at each group (events.go).
+	groupLast map[string]groupSeq
+	groupAsk  bool       // a write of the group failed: groupLast may be wrong
+	st        statements // prepared (stmts.go)
 }
 
 var _ chat.Store = (*Store)(nil)
 
 // op is one write waiting for the writer goroutine.
 type op struct {
-	ctx  context.Context
-	fn   func(tx *sql.Tx) error
-	done chan error
+	ctx   context.Context
+	fn    func(tx *sql.Tx) error
+	after func() // run by the writer once fn's write is committed; may be nil
+	done  chan error
 }
 
 // Open opens (creating if needed) the store at path and migrates its schema.
@@ -56,7 +72,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// power cut, not merely a process crash; group commits pay for it.
 	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + pragmas
-	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	write, err := sql.Open("sqlite", dsn+fmt.Sprintf("&_txlock=immediate&_pragma=cache_size(-%d)", writerCache))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -73,7 +89,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	s := &Store{read: read, write: write, ops: make(chan *op, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{}),
-		reads: make(chan *readOp), cursors: cursorBuffer{pending: make(chan struct{}, 1)}}
+		reads: make(chan *readOp), groupLast: map[string]groupSeq{}}
 	if err := s.prepare(ctx); err != nil {
 		s.st.close()
 		read.Close()
@@ -106,7 +122,14 @@ func (s *Store) Close() error {
 // skipped; once started, the write is waited for so that an error always
 // means nothing was written.
 func (s *Store) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	o := &op{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return s.execAfter(ctx, fn, nil)
+}
+
+// execAfter is exec with a function the writer runs once fn's write is
+// committed, before the caller is answered: it keeps the live cache
+// (live.go) in the order of the commits.
+func (s *Store) execAfter(ctx context.Context, fn func(tx *sql.Tx) error, after func()) error {
+	o := &op{ctx: ctx, fn: fn, after: after, done: make(chan error, 1)}
 	select {
 	case s.ops <- o:
 	case <-s.quit:
@@ -134,11 +157,13 @@ func (s *Store) writer() {
 	defer s.wg.Done()
 	defer close(s.stopped)
 	group := make([]*op, 0, maxGroup)
+	flush := time.NewTicker(cursorFlush)
+	defer flush.Stop()
 	for {
 		select {
 		case o := <-s.ops:
 			group = append(group[:0], o)
-		case <-s.cursors.pending:
+		case <-flush.C:
 			group = group[:0] // cursor moves alone, or with what is queued now
 		case <-s.quit:
 			s.drain(group)
@@ -186,9 +211,15 @@ func (s *Store) commit(group []*op) {
 		return
 	}
 	results := make([]error, len(group))
+	clear(s.groupLast)
+	s.groupAsk = false
 	err := s.inTx(func(tx *sql.Tx) error {
 		for i, o := range group {
-			results[i] = s.runSavepoint(tx, o)
+			if results[i] = s.runSavepoint(tx, o); results[i] != nil {
+				// The write was undone, maybe after its append noted where
+				// its log stood: the rest of the group asks the database.
+				s.groupAsk = true
+			}
 		}
 		s.writeCursors(tx, moves)
 		return nil
@@ -199,6 +230,9 @@ func (s *Store) commit(group []*op) {
 	for i, o := range group {
 		if err != nil {
 			results[i] = err
+		}
+		if results[i] == nil && o.after != nil {
+			o.after()
 		}
 		o.done <- results[i]
 	}

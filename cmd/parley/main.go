@@ -93,6 +93,7 @@ func serve(args []string) error {
 	// environment after parsing.
 	turnSecret := fs.String("turn-secret", "", "shared secret of TURN credentials, as coturn's static-auth-secret; better given as PARLEY_TURN_SECRET")
 	ops := addOpsFlags(fs)
+	limits := addLimitFlags(fs)
 	pprofAddr := fs.String("pprof-addr", env("PARLEY_PPROF_ADDR", ""), "serve net/http/pprof on this address, e.g. 127.0.0.1:6060; none if empty (PARLEY_PPROF_ADDR)")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return nil // -h asked for the flags, which Parse printed
@@ -137,6 +138,7 @@ func serve(args []string) error {
 		TURN: rtc.Config{Addr: *turnAddr, PublicIP: *turnIP, Realm: *turnRealm, Secret: *turnSecret},
 	}
 	ops.apply(&opts)
+	limits.apply(&opts)
 	srv, err := server.New(ctx, opts)
 	if err != nil {
 		return err
