@@ -137,6 +137,7 @@ func (r *Router) offerExpired(o *offer) {
 	}
 	r.mu.Unlock()
 	r.log.Info("offer expired", "chat_id", o.chatID, "agent_id", o.agentID)
+	r.record(o.agentID)
 	r.notify(o.agentID)
 	r.dispatch()
 }
