@@ -24,8 +24,10 @@ const Prefix = "/agent/api/v1/"
 
 // Handler serves the agent API.
 type Handler struct {
-	Service  *chat.Service
-	Router   *routing.Router
+	Service *chat.Service
+	// Router is routing wherever it runs: this node's Router, or the
+	// routing leader of nodes sharing a store.
+	Router   routing.Interface
 	Blobs    chat.Blobs
 	Log      *slog.Logger
 	TokenTTL time.Duration // lifetime of a login (default 12 h)
@@ -40,7 +42,7 @@ type Handler struct {
 }
 
 // New returns the agent API handler.
-func New(svc *chat.Service, router *routing.Router, blobs chat.Blobs, log *slog.Logger) *Handler {
+func New(svc *chat.Service, router routing.Interface, blobs chat.Blobs, log *slog.Logger) *Handler {
 	h := &Handler{Service: svc, Router: router, Blobs: blobs, Log: log, TokenTTL: 12 * time.Hour,
 		MaxBody: chat.MaxEventsBody, quit: make(chan struct{})}
 	h.routes()

@@ -154,6 +154,7 @@ type env struct {
 type options struct {
 	offerTimeout time.Duration
 	embeddedTURN *rtc.Relay
+	routingDown  *atomic.Bool
 }
 
 type option func(*options)
@@ -192,7 +193,11 @@ func newEnv(t *testing.T, opts ...option) *env {
 	svc := chat.NewService(store, memory.New(), log)
 	svc.Now = clk.Now
 	router := routing.New(svc, log, routing.Options{OfferTimeout: o.offerTimeout})
-	api := agentapi.New(svc, router, blobs, log)
+	var ri routing.Interface = routing.Local(router)
+	if o.routingDown != nil {
+		ri = &unreachable{Interface: ri, down: o.routingDown}
+	}
+	api := agentapi.New(svc, ri, blobs, log)
 	api.EmbeddedTURN = o.embeddedTURN
 	customers := clientweb.New(svc, blobs, log)
 	customers.EmbeddedTURN = o.embeddedTURN

@@ -87,26 +87,27 @@ func (st *agentStream) run(ctx context.Context) error {
 	}
 	ping := time.NewTicker(30 * time.Second)
 	defer ping.Stop()
+	// retry is set while routing is unavailable: the view is asked for
+	// again a moment later (a new routing leader also wakes every agent).
+	var retry <-chan time.Time
 	first := true
 	for {
 		dirty := st.takeDirty()
 		if first || dirty[agentTopic] {
 			first = false
-			view := st.h.Router.View(st.agentID)
-			// Flush the chats watched so far first: a chat that just ended
-			// has left the view, but its last events must still reach the
-			// agent.
-			if err := st.flushAll(ctx); err != nil {
-				return err
-			}
-			for _, id := range view.Chats {
-				st.watch(chat.ChatTopic(id))
-			}
-			st.unwatchGone(view.Chats)
-			if err := st.flushAll(ctx); err != nil {
-				return err
-			}
-			if err := st.send(ctx, streamMessage{Type: "routing", Routing: &view}); err != nil {
+			view, err := st.h.Router.View(ctx, st.agentID)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				// The chats watched go on; what routing changed is
+				// sent once it answers.
+				st.h.Log.Debug("agent stream: routing unavailable", "agent_id", st.agentID, "err", err)
+				retry = time.After(routingRetry)
+				if err := st.flushAll(ctx); err != nil {
+					return err
+				}
+			} else if err := st.sendView(ctx, view); err != nil {
 				return err
 			}
 		} else {
@@ -125,6 +126,9 @@ func (st *agentStream) run(ctx context.Context) error {
 		}
 		select {
 		case <-st.wake:
+		case <-retry:
+			retry = nil
+			st.mark(agentTopic)
 		case <-ping.C:
 			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			err := st.conn.Ping(pctx)
@@ -138,6 +142,38 @@ func (st *agentStream) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// sendView watches the chats of the agent's view, lets go of the others,
+// and sends the view.
+func (st *agentStream) sendView(ctx context.Context, view routing.View) error {
+	// Flush the chats watched so far first: a chat that just ended has
+	// left the view, but its last events must still reach the agent.
+	if err := st.flushAll(ctx); err != nil {
+		return err
+	}
+	for _, id := range view.Chats {
+		st.watch(chat.ChatTopic(id))
+	}
+	st.unwatchGone(view.Chats)
+	if err := st.flushAll(ctx); err != nil {
+		return err
+	}
+	return st.send(ctx, streamMessage{Type: "routing", Routing: &view})
+}
+
+// routingRetry is how soon a stream asks routing for the agent's view
+// again after routing was unavailable.
+const routingRetry = time.Second
+
+// mark marks a topic dirty, as a wake-up of it does.
+func (st *agentStream) mark(topic string) {
+	st.mu.Lock()
+	if st.dirty == nil {
+		st.dirty = map[string]bool{}
+	}
+	st.dirty[topic] = true
+	st.mu.Unlock()
 }
 
 // takeDirty returns the topics published since the last call.
@@ -175,12 +211,7 @@ func (st *agentStream) watch(topic string) {
 		return
 	}
 	notify := func() {
-		st.mu.Lock()
-		if st.dirty == nil {
-			st.dirty = map[string]bool{}
-		}
-		st.dirty[topic] = true
-		st.mu.Unlock()
+		st.mark(topic)
 		select {
 		case st.wake <- struct{}{}:
 		default:

@@ -132,7 +132,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s.router = routing.New(s.service, o.Log, routing.Options{OfferTimeout: o.OfferTimeout})
 	s.push = push.New(s.service, store, o.Log, push.Options{Grace: o.PushGrace})
 	s.client = clientweb.New(s.service, s.blobs, o.Log)
-	s.agents = agentapi.New(s.service, s.router, s.blobs, o.Log)
+	s.agents = agentapi.New(s.service, routing.Local(s.router), s.blobs, o.Log)
 	s.client.Version = "parley " + Version
 	if s.turn != nil {
 		s.client.EmbeddedTURN = s.turn.Relay()
