@@ -11,7 +11,7 @@ import (
 // dispatch offers waiting chats, oldest first, to free agents.
 func (r *Router) dispatch() {
 	r.mu.Lock()
-	if !r.anyFreeAgent() {
+	if r.stopped || !r.anyFreeAgent() {
 		// Nothing to offer to: sorting thousands of waiting chats for
 		// each new one would be for nothing.
 		r.mu.Unlock()

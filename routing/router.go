@@ -52,11 +52,12 @@ type Router struct {
 	// latest.
 	recordMu sync.Mutex
 
-	mu     sync.Mutex
-	agents map[string]*agentState
-	chats  map[string]*routed
-	times  map[queueKey]*handleTimes
-	seq    uint64 // order of arrival, ties broken by it
+	mu      sync.Mutex
+	stopped bool // no more offers: Run has ended
+	agents  map[string]*agentState
+	chats   map[string]*routed
+	times   map[queueKey]*handleTimes
+	seq     uint64 // order of arrival, ties broken by it
 	// queuedN counts the queued chats (waiting, not offered) of each
 	// queue, kept by change: estimating the wait of a new chat must not
 	// look at every chat, thousands of them in a busy queue.
@@ -399,9 +400,15 @@ func (r *Router) change(c *routed, apply func()) {
 	}
 }
 
+// Stop makes the Router decide nothing more by itself: the timers of
+// pending offers stop, and no offer is made after. Run stops it when it
+// ends; a Router that never ran is stopped with Stop.
+func (r *Router) Stop() { r.stopOffers() }
+
 func (r *Router) stopOffers() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.stopped = true
 	for _, c := range r.chats {
 		if c.offer != nil {
 			c.offer.timer.Stop()
@@ -432,7 +439,8 @@ func (r *Router) ChatRequested(s chat.Session, e chat.Entry) {
 }
 
 // EventsAppended follows a chat's log: customer activity resets its
-// inactivity clock, and the end of a chat frees its agent.
+// inactivity clock, and the end of a chat frees its agent. Other events
+// (Relevant tells which) change nothing.
 func (r *Router) EventsAppended(chatID string, evs []chat.Event) {
 	for i := range evs {
 		ev := &evs[i]
@@ -447,6 +455,13 @@ func (r *Router) EventsAppended(chatID string, evs []chat.Event) {
 			r.mu.Unlock()
 		}
 	}
+}
+
+// Relevant reports whether routing needs to hear of a stored event: the
+// end of a chat, or a sign of its customer's presence. A node passing
+// events to a Router elsewhere passes only these.
+func Relevant(ev *chat.Event) bool {
+	return ev.Type == chat.TypeEnded || (ev.Own() && activity(ev.Type))
 }
 
 // activity reports whether a customer event shows the customer is there.
