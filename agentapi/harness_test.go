@@ -154,7 +154,7 @@ type env struct {
 type options struct {
 	offerTimeout time.Duration
 	embeddedTURN *rtc.Relay
-	routingDown  *atomic.Bool
+	routingDown  *routingSwitch
 }
 
 type option func(*options)
@@ -195,7 +195,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	router := routing.New(svc, log, routing.Options{OfferTimeout: o.offerTimeout})
 	var ri routing.Interface = routing.Local(router)
 	if o.routingDown != nil {
-		ri = &unreachable{Interface: ri, down: o.routingDown}
+		ri = &unreachable{Interface: ri, sw: o.routingDown}
 	}
 	api := agentapi.New(svc, ri, blobs, log)
 	api.EmbeddedTURN = o.embeddedTURN

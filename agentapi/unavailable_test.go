@@ -10,20 +10,27 @@ import (
 	"github.com/parley-chat/parley/routing"
 )
 
-// routingDown makes routing unreachable while down is set, as when nodes
-// sharing a store have no routing leader for a moment.
-func routingDown(down *atomic.Bool) option { return func(o *options) { o.routingDown = down } }
+// routingDown makes routing unreachable while the switch is down, as when
+// nodes sharing a store have no routing leader for a moment.
+func routingDown(sw *routingSwitch) option { return func(o *options) { o.routingDown = sw } }
 
-// unreachable is routing that fails every call while down is set.
+// routingSwitch turns routing off and on, and counts the calls refused.
+type routingSwitch struct {
+	down    atomic.Bool
+	refused atomic.Int64
+}
+
+// unreachable is routing that fails every call while its switch is down.
 type unreachable struct {
 	routing.Interface
-	down *atomic.Bool
+	sw *routingSwitch
 }
 
 var errNoLeader = chat.Errorf(chat.CodeRoutingUnavailable, "routing is unavailable")
 
 func (u *unreachable) check() error {
-	if u.down.Load() {
+	if u.sw.down.Load() {
+		u.sw.refused.Add(1)
 		return errNoLeader
 	}
 	return nil
@@ -101,15 +108,15 @@ func (u *unreachable) End(ctx context.Context, agentID, chatID string) error {
 
 func TestWhileRoutingIsUnavailableOnlyWhatNeedsItFailsWith503(t *testing.T) {
 	t.Parallel()
-	var down atomic.Bool
-	e := newEnv(t, routingDown(&down))
+	var sw routingSwitch
+	e := newEnv(t, routingDown(&sw))
 	a := e.login(alice)
 	a.ready()
 	c, v := a.chatWith(webApp)
 	id := v.ChatID
 	c.say(id, "hello")
 	waiting := e.customer(webApp).requestChat() // alice has room for one more
-	down.Store(true)
+	sw.down.Store(true)
 
 	for _, tc := range []struct{ method, path, body string }{
 		{"GET", "me", ""},
@@ -133,7 +140,7 @@ func TestWhileRoutingIsUnavailableOnlyWhatNeedsItFailsWith503(t *testing.T) {
 		a.in(t).call("GET", "chats/"+id, "").ok(t, &struct{}{})
 	})
 
-	down.Store(false)
+	sw.down.Store(false)
 	t.Run("once routing is back, the login that failed to log out still works, and the chat goes on", func(t *testing.T) {
 		a := a.in(t)
 		if m := a.me(); m.Routing.State != "ready" || len(m.Routing.Chats) != 1 {
@@ -141,4 +148,40 @@ func TestWhileRoutingIsUnavailableOnlyWhatNeedsItFailsWith503(t *testing.T) {
 		}
 		a.say(id, "sorry, I was away")
 	})
+}
+
+func TestAnAgentStreamCarriesEventsWhileRoutingIsUnavailableAndTheViewOnceItIsBack(t *testing.T) {
+	t.Parallel()
+	var sw routingSwitch
+	e := newEnv(t, routingDown(&sw))
+	a := e.login(alice)
+	a.ready()
+	c, v := a.chatWith(webApp)
+	s := a.stream(v.ChatID + ":0")
+	s.until("the first view", routingWith(func(r *routingView) bool { return len(r.Chats) == 1 }))
+
+	sw.down.Store(true)
+	c.say(v.ChatID, "are you there?")
+	got := s.until("the customer's message", func(m streamMessage) bool {
+		for _, ev := range m.Events {
+			if ev["msg"] == "are you there?" {
+				return true
+			}
+		}
+		return false
+	})
+	for _, m := range got {
+		if m.Type == "routing" {
+			t.Errorf("a routing message while routing was unavailable: %+v", m.Routing)
+		}
+	}
+	// Routing changes (as a leader elsewhere would) and wakes the stream,
+	// which cannot read the view yet.
+	refused := sw.refused.Load()
+	if err := e.router.SetState(a.id, "not_ready", "back soon"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the stream asks routing in vain", func() bool { return sw.refused.Load() > refused })
+	sw.down.Store(false)
+	s.until("the view once routing is back", routingWith(func(r *routingView) bool { return r.Reason == "back soon" }))
 }
