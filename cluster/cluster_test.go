@@ -1,11 +1,13 @@
 package cluster_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -107,9 +109,13 @@ func (d deployment) start(t *testing.T, o cluster.Options) *node {
 // node makes a node without running it.
 func (d deployment) node(t *testing.T, o cluster.Options) *node {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
+	log := o.Log
+	switch {
+	case log != nil:
+	case testing.Verbose():
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", fmt.Sprintf("%p", &d))
+	default:
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	st, err := postgres.Open(t.Context(), d.dsn)
 	if err != nil {
@@ -428,5 +434,58 @@ func TestANewLeaderRestoresAgentsAndChatsAndGoesOnRouting(t *testing.T) {
 	eventually(t, "the third chat waits at the new leader", func() bool { return follower.Stats().Queued == 1 })
 	if st := lead.Stats(); st.Queued+st.Offered+st.Assigned != 0 {
 		t.Errorf("the old leader reports routing %+v, want nothing", st)
+	}
+}
+
+// logBuffer collects the log lines of nodes.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) count(s string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Count(b.buf.String(), s)
+}
+
+func TestAnOfferMadeBeforeATakeoverExpiresOnceAfterIt(t *testing.T) {
+	d := newDeployment(t)
+	var logs logBuffer
+	o := timing
+	o.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	const offerTimeout = time.Second
+	o.Routing.OfferTimeout = offerTimeout
+	a, b := d.start(t, o), d.start(t, o)
+	neverTwoLeaders(t, a, b)
+	_, others := leader(t, a, b)
+	follower := others[0]
+	ctx := t.Context()
+	if err := follower.Login(ctx, agent(t, follower)); err != nil {
+		t.Fatal(err)
+	}
+	if err := follower.SetState(ctx, ann, routing.StateReady, ""); err != nil {
+		t.Fatal(err)
+	}
+	s := request(t, follower, "client-1")
+	eventually(t, "the chat is offered", func() bool { return offered(t, follower, ann, s.ID) })
+
+	// The leader dies with the offer pending: its timer must not fire,
+	// the new leader's offer expires, once.
+	d.killLeader(t)
+	eventually(t, "the follower leads", follower.Leading)
+	eventually(t, "the new offer to expire", func() bool {
+		v, err := follower.View(ctx, ann)
+		return err == nil && v.Reason == "missed offer"
+	})
+	time.Sleep(2 * offerTimeout)
+	if n := logs.count(`msg="offer expired"`); n != 1 {
+		t.Errorf("the offer expired %d times, want once", n)
 	}
 }
