@@ -476,8 +476,8 @@ func TestAnOfferMadeBeforeATakeoverExpiresOnceAfterIt(t *testing.T) {
 	s := request(t, follower, "client-1")
 	eventually(t, "the chat is offered", func() bool { return offered(t, follower, ann, s.ID) })
 
-	// The leader dies with the offer pending: its timer must not fire,
-	// the new leader's offer expires, once.
+	// The leader loses its lock with the offer pending: its timer must
+	// not fire; the new leader's offer expires, once.
 	d.killLeader(t)
 	eventually(t, "the follower leads", follower.Leading)
 	eventually(t, "the new offer to expire", func() bool {
