@@ -167,12 +167,11 @@ func Open(ctx context.Context, servers string, o Options) (*Bucket, error) {
 //
 // The bucket is the stream `nats object add` would create, with one
 // difference: no direct gets. A direct get may be answered by any replica,
-// one that has not yet received an upload its leader acknowledged; and a
-// file is read right after it is uploaded, through another node (the
-// message naming it is faster than a lagging replica). Without direct gets
-// every lookup is answered by the leader, which has every acknowledged
-// upload. The bucket holds few lookups per second, so the leader's extra
-// work does not matter.
+// including one that has not yet received an upload its leader
+// acknowledged, while a file is often read right after its upload, through
+// another node. Without direct gets every lookup is answered by the
+// leader, which has every acknowledged upload. A bucket of files sees few
+// lookups per second: the leader's extra work does not matter.
 func (b *Bucket) bind(ctx context.Context, o Options, log *slog.Logger) error {
 	js, err := jetstream.New(b.nc, jetstream.WithDefaultTimeout(apiTimeout))
 	if err != nil {
@@ -243,6 +242,7 @@ func (b *Bucket) Put(ctx context.Context, id string, r io.Reader, limit int64) (
 		return 0, errors.New("natsfiles: put: empty id")
 	}
 	keep := context.WithoutCancel(ctx)
+	// What is there before, to tell it apart from what a failed put left.
 	before, err := b.obs.GetInfo(keep, id, jetstream.GetObjectInfoShowDeleted())
 	if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return 0, fmt.Errorf("natsfiles: put %s: %w", id, err)
