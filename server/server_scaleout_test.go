@@ -63,10 +63,10 @@ func (b *logBuffer) count(parts ...string) int {
 
 // startNodes starts n nodes at once on one PostgreSQL schema and one NATS
 // server, each with its own data directory, as a deployment's nodes start
-// together: they migrate and seed the shared store between them. Options
-// not about the deployment may be changed by tweak. They stop when the test
+// together: they migrate and seed the shared store between them. Each of
+// tune, if any, changes every node's options. They stop when the test
 // ends, if not before.
-func startNodes(t *testing.T, n int, dsn, natsURL string, tweak ...func(*Options)) []node {
+func startNodes(t *testing.T, n int, dsn, natsURL string, tune ...func(*Options)) []node {
 	t.Helper()
 	nodes := make([]node, n)
 	errs := make([]error, n)
@@ -78,7 +78,7 @@ func startNodes(t *testing.T, n int, dsn, natsURL string, tweak ...func(*Options
 				Data: t.TempDir(), Store: dsn, Bus: natsURL, PollTimeout: scaleOutPoll,
 				Log: slog.New(slog.NewTextHandler(nodes[i].log, nil)),
 			}
-			for _, fn := range tweak {
+			for _, fn := range tune {
 				fn(&o)
 			}
 			srv, err := New(context.Background(), o)
