@@ -311,8 +311,10 @@ func (b *Bus) Post(topic string, data []byte) error {
 // one at a time, in order of arrival. When several nodes handle a topic,
 // each message goes to one of them. respond answers a request (it does
 // nothing for a post) and may be called later, from another goroutine.
-// Handle returns once the server has the subscription; stop ends it, and
-// messages not yet given to fn are dropped (their requests time out).
+// Handle returns once the server has the subscription; stop ends it and
+// returns once the server knows (a request sent after stop returns finds
+// no handler here), and messages not yet given to fn are dropped (their
+// requests time out).
 func (b *Bus) Handle(topic string, fn func(data []byte, respond func([]byte) error)) (stop func(), err error) {
 	subj := b.subject(topic)
 	sub, err := b.nc.QueueSubscribe(subj, handlers, func(m *nats.Msg) {
@@ -335,6 +337,12 @@ func (b *Bus) Handle(topic string, fn func(data []byte, respond func([]byte) err
 		once.Do(func() {
 			if err := sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 				b.log.Debug("nats unsubscribe handler", "subject", subj, "err", err)
+				return
+			}
+			if b.nc.IsConnected() {
+				if err := b.nc.FlushTimeout(flushTimeout); err != nil {
+					b.log.Debug("nats flush unsubscribe", "subject", subj, "err", err)
+				}
 			}
 		})
 	}, nil

@@ -1,6 +1,7 @@
 package natsbus_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -43,8 +44,10 @@ func TestARequestIsAnsweredByTheHandlerOfAnotherNode(t *testing.T) {
 func TestARequestNoNodeHandlesFailsAtOnce(t *testing.T) {
 	url, prefix := natstest.URL(t), natstest.Prefix()
 	a, b := open(t, url, prefix), open(t, url, prefix)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
 	start := time.Now()
-	_, err := a.Request(t.Context(), "routing.call", nil)
+	_, err := a.Request(ctx, "routing.call", nil)
 	if !errors.Is(err, natsbus.ErrNoHandler) {
 		t.Fatalf("Request without a handler: error = %v, want ErrNoHandler", err)
 	}
@@ -54,11 +57,13 @@ func TestARequestNoNodeHandlesFailsAtOnce(t *testing.T) {
 
 	var handled atomic.Int64
 	stop := echo(t, b, "routing.call", "b", &handled)
-	if _, err := a.Request(t.Context(), "routing.call", nil); err != nil {
+	if _, err := a.Request(ctx, "routing.call", nil); err != nil {
 		t.Fatalf("Request while handled: %v", err)
 	}
+	// Once stop returns, the server knows: no request is lost on the way
+	// to a handler that is gone.
 	stop()
-	if _, err := a.Request(t.Context(), "routing.call", nil); !errors.Is(err, natsbus.ErrNoHandler) {
+	if _, err := a.Request(ctx, "routing.call", nil); !errors.Is(err, natsbus.ErrNoHandler) {
 		t.Fatalf("Request after stop: error = %v, want ErrNoHandler", err)
 	}
 }
