@@ -1,6 +1,7 @@
 package agentapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -87,11 +88,17 @@ func (st *agentStream) run(ctx context.Context) error {
 	}
 	ping := time.NewTicker(30 * time.Second)
 	defer ping.Stop()
-	first := true
+	every := st.h.Relook
+	if every <= 0 {
+		every = DefaultRelook
+	}
+	relook := time.NewTicker(every)
+	defer relook.Stop()
+	first, relooked := true, false
+	var sent []byte // the routing message sent last
 	for {
 		dirty := st.takeDirty()
-		if first || dirty[agentTopic] {
-			first = false
+		if first || relooked || dirty[agentTopic] {
 			view := st.h.Router.View(st.agentID)
 			// Flush the chats watched so far first: a chat that just ended
 			// has left the view, but its last events must still reach the
@@ -106,9 +113,18 @@ func (st *agentStream) run(ctx context.Context) error {
 			if err := st.flushAll(ctx); err != nil {
 				return err
 			}
-			if err := st.send(ctx, streamMessage{Type: "routing", Routing: &view}); err != nil {
+			msg, err := appendJSON(nil, streamMessage{Type: "routing", Routing: &view})
+			if err != nil {
 				return err
 			}
+			// A look of its own accord tells only of a change.
+			if first || dirty[agentTopic] || !bytes.Equal(msg, sent) {
+				if err := st.write(ctx, msg); err != nil {
+					return err
+				}
+				sent = msg
+			}
+			first = false
 		} else {
 			for topic := range dirty {
 				id, ok := strings.CutPrefix(topic, "chat.")
@@ -123,8 +139,11 @@ func (st *agentStream) run(ctx context.Context) error {
 				}
 			}
 		}
+		relooked = false
 		select {
 		case <-st.wake:
+		case <-relook.C:
+			relooked = true
 		case <-ping.C:
 			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			err := st.conn.Ping(pctx)
@@ -259,14 +278,6 @@ func (st *agentStream) flush(ctx context.Context, chatID string) error {
 			return nil // that was all: no need to ask again
 		}
 	}
-}
-
-func (st *agentStream) send(ctx context.Context, m streamMessage) error {
-	buf, err := appendJSON(nil, m)
-	if err != nil {
-		return err
-	}
-	return st.write(ctx, buf)
 }
 
 // write sends one message with a deadline, so that a stalled agent
