@@ -48,7 +48,13 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, c *call) error 
 		ID: chat.NewID(), ClientKey: c.key, Name: fileName(part.FileName()),
 		ContentType: ctype, Created: h.Service.Now(),
 	}
-	if f.Size, err = h.Blobs.Put(r.Context(), f.ID, head512, rules.Limit()); err != nil {
+	upload := &readRecorder{r: head512}
+	if f.Size, err = h.Blobs.Put(r.Context(), f.ID, upload, rules.Limit()); err != nil {
+		if upload.err == nil && !errors.Is(err, chat.ErrTooLarge) {
+			// The storage failed, not the client's upload: an internal
+			// error, logged, whose text the client does not see.
+			return fmt.Errorf("store upload: %w", err)
+		}
 		return uploadError(err, rules.Limit())
 	}
 	if err := h.Service.Store.PutFile(r.Context(), f); err != nil {
@@ -197,4 +203,19 @@ func (h *Handler) profilePhoto(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.serveFile(w, r, f)
+}
+
+// readRecorder remembers the error reading the client's upload failed
+// with, so that a failed Put tells the client's fault from the storage's.
+type readRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (rr *readRecorder) Read(p []byte) (int, error) {
+	n, err := rr.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		rr.err = err
+	}
+	return n, err
 }

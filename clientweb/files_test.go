@@ -2,7 +2,10 @@ package clientweb_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/chat"
+	"github.com/parley-chat/parley/clientweb"
 )
 
 // pngBytes returns a PNG signature padded to n bytes: enough for sniffing.
@@ -280,5 +284,25 @@ func TestUploadsAreOwnedByTheirClient(t *testing.T) {
 		if ev["event"] == string(chat.TypeFile) {
 			t.Errorf("a refused batch stored %v", ev)
 		}
+	}
+}
+
+// failingBlobs is a file storage that is down.
+type failingBlobs struct{ chat.Blobs }
+
+func (failingBlobs) Put(context.Context, string, io.Reader, int64) (int64, error) {
+	return 0, errors.New("objstore 10.0.0.7: bucket parley_files: timeout")
+}
+
+func TestUploadStorageFailureIsInternal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(h *clientweb.Handler) { h.Blobs = failingBlobs{h.Blobs} })
+	c := e.customer(demoApp, androidClient)
+	c.startChat()
+	body, ct := multipartBody(`form-data; name="file"; filename="a.png"`, "image/png", pngBytes(200), nil)
+	r := c.upload(body, ct)
+	r.fails(t, http.StatusInternalServerError, chat.CodeInternal)
+	if bytes.Contains(r.body, []byte("10.0.0.7")) || bytes.Contains(r.body, []byte("parley_files")) {
+		t.Errorf("the answer tells the client about the storage: %s", r.body)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parley-chat/parley/blobtest"
 	"github.com/parley-chat/parley/chat"
 	"github.com/parley-chat/parley/files"
 )
@@ -19,6 +20,10 @@ func openDisk(t *testing.T) *files.Disk {
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+func TestDiskContract(t *testing.T) {
+	blobtest.Run(t, func(t *testing.T) chat.Blobs { return openDisk(t) })
 }
 
 func TestDiskRoundTrip(t *testing.T) {

@@ -299,7 +299,7 @@ type reply struct {
 // previous run left, go ready, accept every offer and answer every message.
 func (e *engine) runAgent(ctx context.Context, n int) {
 	name := e.cfg.AgentUser + strconv.Itoa(n)
-	a, err := client.NewAgent(e.cfg.URL, client.WithHTTPClient(e.hc))
+	a, err := client.NewAgent(e.cfg.AgentURL, client.WithHTTPClient(e.hc))
 	if err != nil {
 		e.stats.fail("new agent", err)
 		return

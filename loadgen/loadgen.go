@@ -38,7 +38,10 @@ const (
 
 // Config describes a run.
 type Config struct {
-	URL       string        // base URL of the server, e.g. http://127.0.0.1:8080
+	URL string // base URL of the server, e.g. http://127.0.0.1:8080
+	// AgentURL is the node agents use; default URL. Pointing it at another
+	// node of a scaled-out deployment makes every message cross the bus.
+	AgentURL  string
 	Profile   string        // ProfileChat (default) or ProfileWaiting
 	Customers int           // simulated customers
 	Agents    int           // simulated agents (chat profile)
@@ -86,6 +89,12 @@ func (c Config) withDefaults() (Config, error) {
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("--url %q: want http(s)://host[:port]", c.URL)
+	}
+	if c.AgentURL == "" {
+		c.AgentURL = c.URL
+	}
+	if u, err := url.Parse(c.AgentURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("--agent-url %q: want http(s)://host[:port]", c.AgentURL)
 	}
 	if c.Customers < 0 || c.Agents < 0 {
 		return c, errors.New("--customers and --agents must not be negative")

@@ -26,6 +26,7 @@ func Main(args []string) error {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	var cfg Config
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "base URL of the Parley server")
+	fs.StringVar(&cfg.AgentURL, "agent-url", "", "base URL of the node agents use; default --url (another node of a scaled-out deployment: every message crosses the bus)")
 	fs.StringVar(&cfg.Profile, "profile", ProfileChat, "chat (customers and agents talk) or waiting (customers only hold long polls)")
 	fs.IntVar(&cfg.Customers, "customers", 100, "simulated customers")
 	fs.IntVar(&cfg.Agents, "agents", 0, "simulated agents (chat profile); 0: one per 100 customers")

@@ -144,6 +144,10 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	var done chan struct{}
 	if s.run {
 		h.router.SetTick(s.tick)
+		// As a server does, routing is restored before anyone is served.
+		if err := h.router.Restore(ctx); err != nil {
+			t.Fatalf("restore: %v", err)
+		}
 		done = make(chan struct{})
 		go func() {
 			defer close(done)

@@ -299,7 +299,11 @@ func (r *Router) lockChat(chatID string) *routed {
 // ChatRequested queues a new chat and offers it if an agent is free.
 func (r *Router) ChatRequested(s chat.Session, e chat.Entry) {
 	r.mu.Lock()
-	r.track(s, e)
+	// A restore running meanwhile may have found the chat in the store
+	// first: tracking it again would drop an offer already made.
+	if r.chats[s.ID] == nil {
+		r.track(s, e)
+	}
 	r.mu.Unlock()
 	r.dispatch()
 }

@@ -31,6 +31,11 @@
 #   BENCH_SERVER    a parley binary to measure instead of this tree's (an
 #                   older build, for before/after figures); the load
 #                   generator is always this tree's
+#   BENCH_STORE     a PostgreSQL URL: run every profile on two nodes
+#                   sharing it (a fresh schema per run) and BENCH_BUS
+#                   [embedded: one node, SQLite]; customers use node 1,
+#                   agents node 2, so every message crosses the bus
+#   BENCH_BUS       the NATS URL of the two nodes [nats://127.0.0.1:4222]
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -41,6 +46,8 @@ DURATION=${BENCH_DURATION:-60s}
 WRK_TIME=${BENCH_WRK:-15s}
 CONNS=${BENCH_CONNS:-100}
 EXTRA=${BENCH_EXTRA:-}
+STORE=${BENCH_STORE:-}
+BUS=${BENCH_BUS:-nats://127.0.0.1:4222}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/parley-bench.XXXXXX)}
 mkdir -p "$OUT"
 SUMMARY="$OUT/summary.txt"
@@ -63,6 +70,7 @@ FDS=$(ulimit -n)
 need wrk
 need jq
 need curl
+[ -z "$STORE" ] || need postgresql-client
 
 echo "building into $OUT"
 go build -o "$OUT/parley" ./cmd/parley
@@ -76,8 +84,10 @@ if ! "$SERVER" serve -h 2>&1 | grep -q -- -ip-rate; then
 fi
 
 PIDS=()
+SCHEMAS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for sc in "${SCHEMAS[@]}"; do psql -q "$STORE" -c "DROP SCHEMA IF EXISTS $sc CASCADE" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 
@@ -92,23 +102,47 @@ freeport() {
 }
 
 # start_parley NAME [flags…] starts a server on a free port with a fresh
-# data directory and load-generator agents, and sets URL and PID.
+# data directory and load-generator agents, and sets URL and PID. With
+# BENCH_STORE it starts two nodes on a fresh schema of that database and
+# the bus: URL and PID are node 1's (customers, RSS), AGENT_URL node 2's.
 start_parley() {
 	local name=$1
 	shift
 	local dir="$OUT/$name"
 	rm -rf "$dir" && mkdir -p "$dir"
 	"$OUT/parley" loadgen --write-agents "$dir/agents.yaml" --agents "${AGENTS:-20}"
+	local shared=()
+	if [ -n "$STORE" ]; then
+		local schema="bench_${name//-/_}_$$"
+		psql -q "$STORE" -c "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema"
+		SCHEMAS+=("$schema")
+		local sep='?'
+		case "$STORE" in *\?*) sep='&' ;; esac
+		shared=(--store "$STORE${sep}search_path=$schema" --bus "$BUS")
+	fi
+	start_node "$dir/node1" "${shared[@]}" "$@"
+	PID=$NODE_PID URL=$NODE_URL AGENT_URL=$NODE_URL NODE2_PID=""
+	if [ -n "$STORE" ]; then
+		start_node "$dir/node2" "${shared[@]}" "$@"
+		NODE2_PID=$NODE_PID AGENT_URL=$NODE_URL
+	fi
+}
+
+# start_node DIR [flags…] starts one node; sets NODE_URL and NODE_PID.
+start_node() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
 	local port
 	port=$(freeport)
-	"$SERVER" serve --addr "127.0.0.1:$port" --data "$dir/data" --config "$dir/agents.yaml" \
+	"$SERVER" serve --addr "127.0.0.1:$port" --data "$dir/data" --config "$dir/../agents.yaml" \
 		--log-level warn "$@" 2>"$dir/server.log" &
-	PID=$!
-	PIDS+=("$PID")
-	URL="http://127.0.0.1:$port"
+	NODE_PID=$!
+	PIDS+=("$NODE_PID")
+	NODE_URL="http://127.0.0.1:$port"
 	for _ in $(seq 300); do
-		kill -0 "$PID" 2>/dev/null || break
-		curl -sf "$URL/readyz" >/dev/null && return
+		kill -0 "$NODE_PID" 2>/dev/null || break
+		curl -sf "$NODE_URL/readyz" >/dev/null && return
 		sleep 0.1
 	done
 	echo "parley did not start:"
@@ -116,15 +150,18 @@ start_parley() {
 	exit 1
 }
 
+# stop PID stops a server started by start_parley (and its second node).
 stop() {
-	kill "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
+	for p in "$1" ${NODE2_PID:-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 }
 
 # wrk_rps FILE: requests per second of a wrk output.
 wrk_rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
 
-say "server: $("$SERVER" version | head -1)${BENCH_SERVER:+ ($BENCH_SERVER)}"
+say "server: $("$SERVER" version | head -1)${BENCH_SERVER:+ ($BENCH_SERVER)}${STORE:+; two nodes on PostgreSQL and NATS ($BUS)}"
 say "machine: $(nproc) CPUs ($(sed -n 's/^model name.*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/Mem:/{print $2}') GiB, $(go version | cut -d' ' -f3), open files $FDS"
 
 # 1. The ceiling.
@@ -205,7 +242,7 @@ for r in $RATES; do
 	AGENTS=$AG start_parley "chat-$r" $NOLIMIT_IP
 	L0=$(load)
 	# shellcheck disable=SC2086
-	"$OUT/parley" loadgen --url "$URL" --server-pid "$PID" --customers "$CUSTOMERS" --agents "$AG" \
+	"$OUT/parley" loadgen --url "$URL" --agent-url "$AGENT_URL" --server-pid "$PID" --customers "$CUSTOMERS" --agents "$AG" \
 		--rate "$r" --ramp 10s --duration "$DURATION" --every 10s $EXTRA \
 		--json "$OUT/chat-$r.json" | tee "$OUT/chat-$r.txt"
 	stop "$PID"

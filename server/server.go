@@ -23,6 +23,7 @@ import (
 	"github.com/parley-chat/parley/memory"
 	"github.com/parley-chat/parley/metrics"
 	"github.com/parley-chat/parley/natsbus"
+	"github.com/parley-chat/parley/natsfiles"
 	"github.com/parley-chat/parley/netx"
 	"github.com/parley-chat/parley/postgres"
 	"github.com/parley-chat/parley/privacy"
@@ -37,9 +38,10 @@ import (
 // Options configure a node.
 type Options struct {
 	Addr         string        // listen address, e.g. ":8080"
-	Data         string        // data directory (store file and uploads)
+	Data         string        // data directory (store file, and uploads unless Files)
 	Store        string        // PostgreSQL URL (postgres://…) shared by nodes; "" for SQLite in Data
 	Bus          string        // NATS URL (nats://…) shared by nodes; "" for the in-process bus
+	Files        string        // "" files in Data; "nats" in a JetStream object store on Bus's server; or a nats:// URL (natsfiles.ParseURL)
 	PollTimeout  time.Duration // how long an idle poll is held, and how often an agent stream looks again unwoken
 	ConfigFile   string        // optional YAML file applied at start
 	OfferTimeout time.Duration // how long an agent has to accept an offer
@@ -68,7 +70,7 @@ type Server struct {
 	opts    Options
 	store   nodeStore
 	bus     chat.Bus
-	blobs   *files.Disk
+	blobs   nodeBlobs
 	service *chat.Service
 	client  *clientweb.Handler
 	agents  *agentapi.Handler
@@ -113,7 +115,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, store: store, bus: bus, proxies: proxies, tls: serverTLS, metrics: metrics.New(Version)}
-	if s.blobs, err = files.OpenDisk(filepath.Join(o.Data, "files")); err != nil {
+	if s.blobs, err = openBlobs(ctx, o); err != nil {
 		store.Close()
 		closeBus(bus, o.Log)
 		return nil, err
@@ -217,6 +219,41 @@ func openBus(o Options) (chat.Bus, error) {
 		return natsbus.Open(o.Bus, natsbus.Options{Log: o.Log})
 	}
 	return nil, errors.New("bus: want a nats:// URL, or none for the in-process bus")
+}
+
+// nodeBlobs is what a node needs of its file storage.
+type nodeBlobs interface {
+	chat.Blobs
+	Close() error
+}
+
+// openBlobs opens the file storage o names: a NATS object store for
+// "nats" (on the bus's server) or a nats:// URL, the data directory by
+// default.
+func openBlobs(ctx context.Context, o Options) (nodeBlobs, error) {
+	switch {
+	case o.Files == "":
+		return files.OpenDisk(filepath.Join(o.Data, "files"))
+	case o.Files == "nats", strings.HasPrefix(o.Files, "nats?"),
+		strings.HasPrefix(o.Files, "nats://"), strings.HasPrefix(o.Files, "tls://"):
+		servers, fo, err := natsfiles.ParseURL(o.Files)
+		if err != nil {
+			return nil, fmt.Errorf("files: %w", err)
+		}
+		if servers == "nats" {
+			if o.Bus == "" {
+				return nil, errors.New(`files: "nats" keeps files on the NATS server of the bus, and there is no bus: give --bus, or a nats:// URL to --files`)
+			}
+			// On a connection of its own all the same: an upload's chunks
+			// must not queue ahead of the bus's wake-ups on one socket.
+			servers = o.Bus
+		}
+		// Downloads are spooled on the data disk, which the node may
+		// write to in any deployment.
+		fo.TempDir, fo.Log = filepath.Join(o.Data, "tmp"), o.Log
+		return natsfiles.Open(ctx, servers, fo)
+	}
+	return nil, errors.New("files: want nats, a nats:// URL, or none for the data directory")
 }
 
 // closeBus closes a bus that holds a connection.

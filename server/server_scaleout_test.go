@@ -32,8 +32,8 @@ type node struct {
 // startNodes starts n nodes at once on one PostgreSQL schema and one NATS
 // server, each with its own data directory, as a deployment's nodes start
 // together: they migrate and seed the shared store between them. They stop
-// when the test ends.
-func startNodes(t *testing.T, n int, dsn, natsURL string) []node {
+// when the test ends. Each of tune, if any, changes every node's options.
+func startNodes(t *testing.T, n int, dsn, natsURL string, tune ...func(*Options)) []node {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	nodes := make([]node, n)
@@ -41,10 +41,14 @@ func startNodes(t *testing.T, n int, dsn, natsURL string) []node {
 	var wg sync.WaitGroup
 	for i := range nodes {
 		wg.Go(func() {
-			srv, err := New(ctx, Options{
+			o := Options{
 				Data: t.TempDir(), Store: dsn, Bus: natsURL, PollTimeout: scaleOutPoll,
 				Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			})
+			}
+			for _, f := range tune {
+				f(&o)
+			}
+			srv, err := New(ctx, o)
 			if err != nil {
 				errs[i] = err
 				return

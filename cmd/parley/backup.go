@@ -16,7 +16,8 @@ import (
 )
 
 // backupCmd is `parley backup`: a consistent copy of a data directory's
-// embedded store and files, taken while the node runs.
+// embedded store and files, taken while the node runs. Files kept in a NATS
+// object store (--files) are not in the data directory, nor in the copy.
 func backupCmd(args []string) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	data := fs.String("data", env("PARLEY_DATA", "./parley-data"), "data directory to back up (PARLEY_DATA)")
@@ -31,6 +32,11 @@ func backupCmd(args []string) error {
 	}
 	if *out == "" {
 		return errors.New("backup: --out FILE.tar.gz is required (- for standard output)")
+	}
+	if os.Getenv("PARLEY_FILES") != "" {
+		// The node keeps its uploads elsewhere: say so rather than let an
+		// archive without them pass for a whole backup.
+		fmt.Fprintln(os.Stderr, "parley: PARLEY_FILES is set: uploaded files kept in NATS are not in this backup (docs/operations.md#backups)")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

@@ -2,7 +2,7 @@
 //
 //	parley serve     run a node (embedded SQLite store by default)
 //	parley loadgen   simulated customers and agents against a server
-//	parley backup    copy the embedded store and files of a data directory, online
+//	parley backup    copy the embedded store and local files of a data directory, online
 //	parley restore   bring a backup back into an empty data directory
 //	parley admin     manage tenants, entries and agents over the admin API
 //	parley config    apply a configuration file over the admin API
@@ -65,7 +65,7 @@ func usage() {
 commands:
   serve     run a Parley node
   loadgen   simulated customers and agents against a server (parley loadgen -h)
-  backup    copy the embedded store and files of a data directory, online
+  backup    copy the embedded store and local files of a data directory, online
   restore   bring a backup back into an empty data directory
   admin     manage tenants, entries, agents and admin tokens (parley admin -h)
   config    apply a configuration file to a running server (parley config apply -h)
@@ -77,10 +77,12 @@ func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", env("PARLEY_ADDR", ":8080"), "listen address (PARLEY_ADDR)")
 	data := fs.String("data", env("PARLEY_DATA", "./parley-data"), "data directory (PARLEY_DATA)")
-	// The store's and the bus's defaults are read from the environment
-	// after parsing, so that -h does not show credentials they may hold.
+	// The store's, the bus's and the files' defaults are read from the
+	// environment after parsing, so that -h does not show credentials
+	// they may hold.
 	storeURL := fs.String("store", "", "PostgreSQL URL (postgres://…) of a store shared by several nodes; default the SQLite file in --data (PARLEY_STORE)")
 	busURL := fs.String("bus", "", "NATS URL (nats://…) of a bus shared by several nodes; default in-process (PARLEY_BUS)")
+	filesURL := fs.String("files", "", "where uploaded files are kept: nats (a JetStream object store on the --bus server) or a nats:// URL, with ?bucket=&replicas=; default --data/files (PARLEY_FILES)")
 	pollTimeout := fs.Duration("poll-timeout", envDuration("PARLEY_POLL_TIMEOUT", 10*time.Second), "how long an idle poll is held (PARLEY_POLL_TIMEOUT)")
 	configFile := fs.String("config", env("PARLEY_CONFIG", ""), "YAML file with tenants and entries (PARLEY_CONFIG)")
 	offerTimeout := fs.Duration("offer-timeout", envDuration("PARLEY_OFFER_TIMEOUT", 30*time.Second), "how long an agent has to accept a chat (PARLEY_OFFER_TIMEOUT)")
@@ -113,6 +115,9 @@ func serve(args []string) error {
 	if *busURL == "" {
 		*busURL = os.Getenv("PARLEY_BUS")
 	}
+	if *filesURL == "" {
+		*filesURL = os.Getenv("PARLEY_FILES")
+	}
 	if *turnAddr != "" && *turnSecret == "" {
 		return errors.New("--turn-addr needs a secret: set PARLEY_TURN_SECRET (or --turn-secret)")
 	}
@@ -134,7 +139,7 @@ func serve(args []string) error {
 		}
 	}
 	opts := server.Options{
-		Addr: *addr, Data: *data, Store: *storeURL, Bus: *busURL, PollTimeout: *pollTimeout, ConfigFile: *configFile, OfferTimeout: *offerTimeout, Log: log, PushGrace: *pushGrace,
+		Addr: *addr, Data: *data, Store: *storeURL, Bus: *busURL, Files: *filesURL, PollTimeout: *pollTimeout, ConfigFile: *configFile, OfferTimeout: *offerTimeout, Log: log, PushGrace: *pushGrace,
 		TURN: rtc.Config{Addr: *turnAddr, PublicIP: *turnIP, Realm: *turnRealm, Secret: *turnSecret},
 	}
 	ops.apply(&opts)

@@ -1,6 +1,6 @@
 // Package natstest gives tests the machine's NATS server and a subject
-// prefix of their own, so that tests sharing the server do not wake each
-// other.
+// prefix (or a JetStream bucket) of their own, so that tests sharing the
+// server do not wake each other or see each other's files.
 //
 // The server is named by PARLEY_TEST_NATS (default DefaultURL). When it
 // cannot be reached the test is skipped, unless the environment variable CI
@@ -10,6 +10,7 @@ package natstest
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"os"
 	"sync"
 	"testing"
@@ -58,4 +59,44 @@ func Prefix() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return "parleytest_" + hex.EncodeToString(b[:])
+}
+
+// Bucket returns the name of a JetStream object store bucket no other test
+// uses, on the server at url (from URL), and deletes the bucket when the
+// test ends. It skips (or, with CI set, fails) the test unless the server
+// has JetStream.
+func Bucket(t testing.TB, url string) string {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.Timeout(5*time.Second))
+	if err != nil {
+		t.Fatalf("connect to NATS: %v", err)
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err == nil {
+		_, err = js.AccountInfo()
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("JetStream unavailable at %s, and CI is set: %v", url, err)
+		}
+		t.Skipf("JetStream unavailable at %s: start nats-server with -js to run this test (%v)", url, err)
+	}
+	name := Prefix()
+	t.Cleanup(func() {
+		nc, err := nats.Connect(url, nats.Timeout(5*time.Second))
+		if err != nil {
+			t.Errorf("delete bucket %s: %v", name, err)
+			return
+		}
+		defer nc.Close()
+		js, err := nc.JetStream()
+		if err == nil {
+			err = js.DeleteObjectStore(name)
+		}
+		if err != nil && !errors.Is(err, nats.ErrStreamNotFound) {
+			t.Errorf("delete bucket %s: %v", name, err)
+		}
+	})
+	return name
 }
