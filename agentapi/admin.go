@@ -84,7 +84,11 @@ func (h *Handler) listAgents(w http.ResponseWriter, r *http.Request, s *session)
 	}
 	out := make([]listed, 0, len(agents))
 	for _, a := range agents {
-		out = append(out, listed{a, h.Router.View(a.ID)})
+		v, err := h.Router.View(r.Context(), a.ID)
+		if err != nil {
+			return err
+		}
+		out = append(out, listed{a, v})
 	}
 	jsonapi.WriteJSON(w, map[string]any{"agents": out})
 	return nil
@@ -130,10 +134,15 @@ func (h *Handler) updateAgent(w http.ResponseWriter, r *http.Request, s *session
 	if err := h.putAgent(r, a); err != nil {
 		return err
 	}
+	// Stored already: a failure here (routing unavailable) is answered,
+	// and the same update sent again reaches routing.
 	if a.Disabled {
-		h.Router.Logout(a.ID)
+		err = h.Router.Logout(r.Context(), a.ID)
 	} else {
-		h.Router.UpdateAgent(a)
+		err = h.Router.UpdateAgent(r.Context(), a)
+	}
+	if err != nil {
+		return err
 	}
 	jsonapi.WriteJSON(w, map[string]any{"agent": a})
 	return nil

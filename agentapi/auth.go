@@ -60,14 +60,19 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		jsonapi.WriteError(w, h.Log, err)
 		return
 	}
-	h.Router.Login(a)
+	if err := h.Router.Login(ctx, a); err != nil {
+		// The login is valid; routing learns of it at the agent's next
+		// request (see authenticate).
+		h.Log.Warn("agent login: routing unavailable", "agent_id", a.ID, "err", err)
+	}
 	h.Log.Info("agent logged in", "agent_id", a.ID, "tenant", a.Tenant)
 	jsonapi.WriteJSON(w, map[string]any{"token": token, "expires_at": t.Expires.UTC(), "agent": a})
 }
 
 // authenticate finds the agent of a request's bearer token. An agent whose
-// token is valid but whom routing does not know (the server restarted) is
-// logged back in, not ready.
+// token is valid but whom routing does not know (a restart that lost their
+// state, a login while routing was unavailable) is logged back in, not
+// ready. Routing being unavailable fails only the requests that need it.
 func (h *Handler) authenticate(r *http.Request) (*session, error) {
 	token := r.URL.Query().Get("token")
 	if scheme, value, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
@@ -91,17 +96,23 @@ func (h *Handler) authenticate(r *http.Request) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h.Router.View(a.ID).State == routing.StateLoggedOut {
-		h.Router.Login(a)
+	if v, err := h.Router.View(ctx, a.ID); err == nil && v.State == routing.StateLoggedOut {
+		if err := h.Router.Login(ctx, a); err != nil {
+			h.Log.Debug("log the agent back in to routing", "agent_id", a.ID, "err", err)
+		}
 	}
 	return &session{agent: a, tokenHash: t.Hash}, nil
 }
 
+// logout takes the agent out of routing, then revokes the token: when
+// routing is unavailable the token stays, and the agent can log out again.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := h.Router.Logout(r.Context(), s.agent.ID); err != nil {
+		return err
+	}
 	if err := h.Service.Store.DeleteToken(r.Context(), s.tokenHash); err != nil {
 		return err
 	}
-	h.Router.Logout(s.agent.ID)
 	jsonapi.WriteJSON(w, struct{}{})
 	return nil
 }

@@ -13,7 +13,11 @@ import (
 )
 
 func (h *Handler) me(w http.ResponseWriter, r *http.Request, s *session) error {
-	jsonapi.WriteJSON(w, map[string]any{"agent": s.agent, "routing": h.Router.View(s.agent.ID)})
+	v, err := h.Router.View(r.Context(), s.agent.ID)
+	if err != nil {
+		return err
+	}
+	jsonapi.WriteJSON(w, map[string]any{"agent": s.agent, "routing": v})
 	return nil
 }
 
@@ -25,10 +29,14 @@ func (h *Handler) setState(w http.ResponseWriter, r *http.Request, s *session) e
 	if err := h.readJSON(w, r, &req); err != nil {
 		return err
 	}
-	if err := h.Router.SetState(s.agent.ID, req.State, req.Reason); err != nil {
+	if err := h.Router.SetState(r.Context(), s.agent.ID, req.State, req.Reason); err != nil {
 		return err
 	}
-	jsonapi.WriteJSON(w, h.Router.View(s.agent.ID))
+	v, err := h.Router.View(r.Context(), s.agent.ID)
+	if err != nil {
+		return err
+	}
+	jsonapi.WriteJSON(w, v)
 	return nil
 }
 
@@ -63,8 +71,13 @@ func (h *Handler) view(ctx context.Context, sess *chat.Session) chatView {
 	if len(v.Parameters) == 0 {
 		v.Parameters = json.RawMessage(`{}`)
 	}
-	if _, party, ok := h.Router.Assignment(sess.ID); ok {
-		v.PartyID = party
+	if sess.Live() {
+		if _, party, err := h.Router.Assigned(ctx, sess.ID); err == nil {
+			v.PartyID = party
+		} else {
+			// The view goes out without the party rather than not at all.
+			h.Log.Warn("read the assignment of a chat", "chat_id", sess.ID, "err", err)
+		}
 	}
 	entry, err := h.Service.Store.Entry(ctx, sess.Tenant, sess.AppID)
 	switch {
@@ -96,31 +109,51 @@ func (h *Handler) chatFor(ctx context.Context, s *session, chatID string, want a
 	if err != nil {
 		return chat.Session{}, "", err
 	}
-	if agentID, party, ok := h.Router.Assignment(chatID); ok && agentID == s.agent.ID {
+	agentID, party, err := h.Router.Assigned(ctx, chatID)
+	if err == nil && agentID != "" && agentID == s.agent.ID {
 		return sess, party, nil
 	}
 	if want == owner {
+		if err != nil {
+			return chat.Session{}, "", err
+		}
 		return chat.Session{}, "", notFound
 	}
-	if s.agent.Role == chat.RoleAdmin || sess.AgentID == s.agent.ID || h.offered(s.agent.ID, chatID) {
+	// Reading needs routing only to find an offer.
+	if s.agent.Role == chat.RoleAdmin || sess.AgentID == s.agent.ID {
+		return sess, "", nil
+	}
+	offered, err := h.offered(ctx, s.agent.ID, chatID)
+	if err != nil {
+		return chat.Session{}, "", err
+	}
+	if offered {
 		return sess, "", nil
 	}
 	return chat.Session{}, "", notFound
 }
 
-func (h *Handler) offered(agentID, chatID string) bool {
-	for _, o := range h.Router.View(agentID).Offers {
+func (h *Handler) offered(ctx context.Context, agentID, chatID string) (bool, error) {
+	v, err := h.Router.View(ctx, agentID)
+	if err != nil {
+		return false, err
+	}
+	for _, o := range v.Offers {
 		if o.ChatID == chatID {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // listChats lists the agent's current chats, or with ?ended=1 the ended
 // chats they handled most recently (?limit=, default 50).
 func (h *Handler) listChats(w http.ResponseWriter, r *http.Request, s *session) error {
 	ctx := r.Context()
+	v, err := h.Router.View(ctx, s.agent.ID)
+	if err != nil {
+		return err
+	}
 	var sessions []chat.Session
 	if r.URL.Query().Get("ended") != "" {
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
@@ -129,7 +162,7 @@ func (h *Handler) listChats(w http.ResponseWriter, r *http.Request, s *session) 
 		}
 		// The store lists the agent's live chats too: ask for that many
 		// more and leave them out.
-		recent, err := h.Service.Store.AgentSessions(ctx, s.agent.ID, limit+len(h.Router.View(s.agent.ID).Chats))
+		recent, err := h.Service.Store.AgentSessions(ctx, s.agent.ID, limit+len(v.Chats))
 		if err != nil {
 			return err
 		}
@@ -139,7 +172,7 @@ func (h *Handler) listChats(w http.ResponseWriter, r *http.Request, s *session) 
 			}
 		}
 	} else {
-		for _, id := range h.Router.View(s.agent.ID).Chats {
+		for _, id := range v.Chats {
 			sess, err := h.Service.Store.Session(ctx, id)
 			if err != nil {
 				return err
@@ -246,7 +279,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, s *session) err
 }
 
 func (h *Handler) reject(w http.ResponseWriter, r *http.Request, s *session) error {
-	if err := h.Router.Reject(s.agent.ID, r.PathValue("chatId")); err != nil {
+	if err := h.Router.Reject(r.Context(), s.agent.ID, r.PathValue("chatId")); err != nil {
 		return err
 	}
 	jsonapi.WriteJSON(w, struct{}{})

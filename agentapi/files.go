@@ -47,7 +47,11 @@ func (h *Handler) setPhoto(w http.ResponseWriter, r *http.Request, s *session) e
 	if err := h.Service.Store.PutAgent(r.Context(), a); err != nil {
 		return err
 	}
-	h.Router.UpdateAgent(a)
+	if err := h.Router.UpdateAgent(r.Context(), a); err != nil {
+		// The photo is stored; routing shows it from the agent's next
+		// login, or its next restore.
+		h.Log.Warn("refresh the agent's profile in routing", "agent_id", a.ID, "err", err)
+	}
 	jsonapi.WriteJSON(w, map[string]any{"agent": a})
 	return nil
 }

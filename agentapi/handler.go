@@ -27,8 +27,10 @@ const DefaultRelook = 10 * time.Second
 
 // Handler serves the agent API.
 type Handler struct {
-	Service  *chat.Service
-	Router   *routing.Router
+	Service *chat.Service
+	// Router is routing wherever it runs: this node's Router, or the
+	// routing leader of nodes sharing a store.
+	Router   routing.Interface
 	Blobs    chat.Blobs
 	Log      *slog.Logger
 	TokenTTL time.Duration // lifetime of a login (default 12 h)
@@ -36,10 +38,11 @@ type Handler struct {
 	// EmbeddedTURN is the relay of the embedded TURN server, given to
 	// entries with turn: {embedded: true}; nil when none runs.
 	EmbeddedTURN *rtc.Relay
-	// Relook is how often a stream reads its chats and routing again
-	// without being woken (default DefaultRelook), as a customer's poll
-	// looks again at its timeout: a wake-up lost with the node that would
-	// have published it delays the agent by at most this.
+	// Relook is how often a stream reads its chats again without being
+	// woken (default DefaultRelook), as a customer's poll looks again at
+	// its timeout: a wake-up lost with the node that would have published
+	// it delays the agent by at most this. (Routing's view needs no such
+	// look: a new routing leader wakes every agent.)
 	Relook time.Duration
 
 	mux       *http.ServeMux
@@ -48,7 +51,7 @@ type Handler struct {
 }
 
 // New returns the agent API handler.
-func New(svc *chat.Service, router *routing.Router, blobs chat.Blobs, log *slog.Logger) *Handler {
+func New(svc *chat.Service, router routing.Interface, blobs chat.Blobs, log *slog.Logger) *Handler {
 	h := &Handler{Service: svc, Router: router, Blobs: blobs, Log: log, TokenTTL: 12 * time.Hour,
 		MaxBody: chat.MaxEventsBody, Relook: DefaultRelook, quit: make(chan struct{})}
 	h.routes()

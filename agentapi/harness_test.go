@@ -155,6 +155,7 @@ type options struct {
 	offerTimeout time.Duration
 	embeddedTURN *rtc.Relay
 	relook       time.Duration
+	routingDown  *atomic.Bool
 }
 
 type option func(*options)
@@ -197,7 +198,11 @@ func newEnv(t *testing.T, opts ...option) *env {
 	svc := chat.NewService(store, memory.New(), log)
 	svc.Now = clk.Now
 	router := routing.New(svc, log, routing.Options{OfferTimeout: o.offerTimeout})
-	api := agentapi.New(svc, router, blobs, log)
+	var ri routing.Interface = routing.Local(router)
+	if o.routingDown != nil {
+		ri = &unreachable{Interface: ri, down: o.routingDown}
+	}
+	api := agentapi.New(svc, ri, blobs, log)
 	api.EmbeddedTURN = o.embeddedTURN
 	if o.relook > 0 {
 		api.Relook = o.relook

@@ -1,7 +1,6 @@
 package agentapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -94,37 +93,29 @@ func (st *agentStream) run(ctx context.Context) error {
 	}
 	relook := time.NewTicker(every)
 	defer relook.Stop()
-	first, relooked := true, false
-	var sent []byte // the routing message sent last
+	// retry is set while routing is unavailable: the view is asked for
+	// again a moment later (a new routing leader also wakes every agent).
+	var retry <-chan time.Time
+	first := true
 	for {
 		dirty := st.takeDirty()
-		if first || relooked || dirty[agentTopic] {
-			view := st.h.Router.View(st.agentID)
-			// Flush the chats watched so far first: a chat that just ended
-			// has left the view, but its last events must still reach the
-			// agent.
-			if err := st.flushAll(ctx); err != nil {
-				return err
-			}
-			for _, id := range view.Chats {
-				st.watch(chat.ChatTopic(id))
-			}
-			st.unwatchGone(view.Chats)
-			if err := st.flushAll(ctx); err != nil {
-				return err
-			}
-			msg, err := appendJSON(nil, streamMessage{Type: "routing", Routing: &view})
+		if first || dirty[agentTopic] {
+			first = false
+			view, err := st.h.Router.View(ctx, st.agentID)
 			if err != nil {
-				return err
-			}
-			// A look of its own accord tells only of a change.
-			if first || dirty[agentTopic] || !bytes.Equal(msg, sent) {
-				if err := st.write(ctx, msg); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				// The chats watched go on; what routing changed is
+				// sent once it answers.
+				st.h.Log.Debug("agent stream: routing unavailable", "agent_id", st.agentID, "err", err)
+				retry = time.After(routingRetry)
+				if err := st.flushAll(ctx); err != nil {
 					return err
 				}
-				sent = msg
+			} else if err := st.sendView(ctx, view); err != nil {
+				return err
 			}
-			first = false
 		} else {
 			for topic := range dirty {
 				id, ok := strings.CutPrefix(topic, "chat.")
@@ -139,11 +130,17 @@ func (st *agentStream) run(ctx context.Context) error {
 				}
 			}
 		}
-		relooked = false
 		select {
 		case <-st.wake:
 		case <-relook.C:
-			relooked = true
+			for topic := range st.watches {
+				if strings.HasPrefix(topic, "chat.") {
+					st.mark(topic)
+				}
+			}
+		case <-retry:
+			retry = nil
+			st.mark(agentTopic)
 		case <-ping.C:
 			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			err := st.conn.Ping(pctx)
@@ -157,6 +154,38 @@ func (st *agentStream) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// sendView watches the chats of the agent's view, lets go of the others,
+// and sends the view.
+func (st *agentStream) sendView(ctx context.Context, view routing.View) error {
+	// Flush the chats watched so far first: a chat that just ended has
+	// left the view, but its last events must still reach the agent.
+	if err := st.flushAll(ctx); err != nil {
+		return err
+	}
+	for _, id := range view.Chats {
+		st.watch(chat.ChatTopic(id))
+	}
+	st.unwatchGone(view.Chats)
+	if err := st.flushAll(ctx); err != nil {
+		return err
+	}
+	return st.send(ctx, streamMessage{Type: "routing", Routing: &view})
+}
+
+// routingRetry is how soon a stream asks routing for the agent's view
+// again after routing was unavailable.
+const routingRetry = time.Second
+
+// mark marks a topic dirty, as a wake-up of it does.
+func (st *agentStream) mark(topic string) {
+	st.mu.Lock()
+	if st.dirty == nil {
+		st.dirty = map[string]bool{}
+	}
+	st.dirty[topic] = true
+	st.mu.Unlock()
 }
 
 // takeDirty returns the topics published since the last call.
@@ -194,12 +223,7 @@ func (st *agentStream) watch(topic string) {
 		return
 	}
 	notify := func() {
-		st.mu.Lock()
-		if st.dirty == nil {
-			st.dirty = map[string]bool{}
-		}
-		st.dirty[topic] = true
-		st.mu.Unlock()
+		st.mark(topic)
 		select {
 		case st.wake <- struct{}{}:
 		default:
@@ -278,6 +302,14 @@ func (st *agentStream) flush(ctx context.Context, chatID string) error {
 			return nil // that was all: no need to ask again
 		}
 	}
+}
+
+func (st *agentStream) send(ctx context.Context, m streamMessage) error {
+	buf, err := appendJSON(nil, m)
+	if err != nil {
+		return err
+	}
+	return st.write(ctx, buf)
 }
 
 // write sends one message with a deadline, so that a stalled agent

@@ -73,6 +73,25 @@ type AgentStore interface {
 	// LiveSessions returns every session that has not ended, oldest first:
 	// what routing rebuilds its queues from at start.
 	LiveSessions(ctx context.Context) ([]Session, error)
+	// PutAgentState records an agent's routing state, replacing the one
+	// recorded before.
+	PutAgentState(ctx context.Context, s AgentState) error
+	// DeleteAgentState forgets an agent's routing state (the agent logged
+	// out); forgetting one never recorded is not an error.
+	DeleteAgentState(ctx context.Context, agentID string) error
+	// AgentStates returns every recorded routing state, by agent id.
+	AgentStates(ctx context.Context) ([]AgentState, error)
+}
+
+// AgentState is what routing records of a logged-in agent: ready or not
+// ready, and why. Routing decides in memory; the record lets the next
+// router (after a restart, or a deployment's next routing leader) find the
+// agents as they were instead of logged out.
+type AgentState struct {
+	AgentID string    `json:"agent_id"`
+	State   string    `json:"state"` // "ready" or "not_ready"
+	Reason  string    `json:"reason"`
+	Updated time.Time `json:"updated"`
 }
 
 // WrapUp is what an agent records about a chat once done with it.

@@ -40,6 +40,11 @@ const (
 	// limits allow (status 429, with Retry-After). Real SDKs never meet
 	// it with the default limits.
 	CodeRateLimited Code = "5429"
+
+	// CodeRoutingUnavailable is Parley's own too: nodes sharing a store
+	// route through one leader, and none answered in time (status 503). It
+	// lasts no longer than a leader change, a second or two.
+	CodeRoutingUnavailable Code = "5503"
 )
 
 // Error is an error a client may see: a code of the table and a message safe

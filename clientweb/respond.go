@@ -33,6 +33,8 @@ var statusOf = map[chat.Code]int{
 	chat.CodePushUnsupported: http.StatusNotAcceptable,
 	chat.CodeUnspecified:     http.StatusInternalServerError,
 	chat.CodeRateLimited:     http.StatusTooManyRequests,
+	// The agent and admin APIs' (through jsonapi): no routing leader.
+	chat.CodeRoutingUnavailable: http.StatusServiceUnavailable,
 }
 
 // StatusOf returns the HTTP status of an error code.

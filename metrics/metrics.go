@@ -41,11 +41,15 @@ type Metrics struct {
 // Sources are what a scrape reads from the running node. A nil source is
 // left out of the metrics.
 type Sources struct {
-	PendingPolls func() int                    // clientweb.Handler.Pending
-	Routing      func() routing.Stats          // routing.Router.Stats
-	Push         func() push.Counts            // the push outbox's counters
-	BusRTT       func() (time.Duration, error) // round trip to a shared bus; bound it well under the scrape timeout
-	BusDropped   func() int64                  // wake-ups a shared bus dropped
+	PendingPolls func() int           // clientweb.Handler.Pending
+	Routing      func() routing.Stats // routing.Router.Stats
+	// RoutingLeader reports whether this node makes routing's decisions:
+	// always on a node of its own, on one node at a time when nodes share
+	// a store (cluster.Node.Leading).
+	RoutingLeader func() bool
+	Push          func() push.Counts            // the push outbox's counters
+	BusRTT        func() (time.Duration, error) // round trip to a shared bus; bound it well under the scrape timeout
+	BusDropped    func() int64                  // wake-ups a shared bus dropped
 }
 
 // requestBuckets reach past the long poll's 10 s hold, so that held polls
@@ -229,6 +233,8 @@ var (
 		"How long the oldest chat waiting in a queue has waited; 0 when none waits.", []string{"tenant", "queue"}, nil)
 	descQueueHandle = prometheus.NewDesc("parley_queue_handle_time_seconds",
 		"Recent average handle time of a queue's chats (from an agent joining to the end or a transfer), as estimated waits use it.", []string{"tenant", "queue"}, nil)
+	descLeader = prometheus.NewDesc("parley_routing_leader",
+		"1 on the node that makes routing's decisions (always, on a node of its own; the elected leader among nodes sharing a store), 0 on the others.", nil, nil)
 	descAgents = prometheus.NewDesc("parley_agents",
 		"Logged-in agents on this node, by state (ready, not_ready).", []string{"state"}, nil)
 	descPush = prometheus.NewDesc("parley_push_notifications_total",
@@ -243,7 +249,7 @@ var (
 
 func (s *snapshots) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPending, descChats, descQueueWaiting, descQueueOldest,
-		descQueueHandle, descAgents, descPush, descBusRTT, descBusUp, descBusDropped} {
+		descQueueHandle, descAgents, descLeader, descPush, descBusRTT, descBusUp, descBusDropped} {
 		ch <- d
 	}
 }
@@ -282,6 +288,13 @@ func (s *snapshots) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 		s.mu.Unlock()
+	}
+	if s.src.RoutingLeader != nil {
+		v := 0.0
+		if s.src.RoutingLeader() {
+			v = 1
+		}
+		gauge(descLeader, v)
 	}
 	if s.src.Push != nil {
 		c := s.src.Push()

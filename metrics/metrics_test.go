@@ -82,12 +82,14 @@ func TestSourcesAreReadAtEachScrape(t *testing.T) {
 	var counts push.Counts
 	counts.Sent, counts.Failed = 5, 1
 	busErr := error(nil)
+	leading := true
 	m.Watch(metrics.Sources{
-		PendingPolls: func() int { return pending },
-		Routing:      func() routing.Stats { return stats },
-		Push:         func() push.Counts { return counts },
-		BusRTT:       func() (time.Duration, error) { return 3 * time.Millisecond, busErr },
-		BusDropped:   func() int64 { return 7 },
+		PendingPolls:  func() int { return pending },
+		Routing:       func() routing.Stats { return stats },
+		RoutingLeader: func() bool { return leading },
+		Push:          func() push.Counts { return counts },
+		BusRTT:        func() (time.Duration, error) { return 3 * time.Millisecond, busErr },
+		BusDropped:    func() int64 { return 7 },
 	})
 	wantLines(t, scrape(t, m),
 		`parley_polls_pending 3`,
@@ -99,6 +101,7 @@ func TestSourcesAreReadAtEachScrape(t *testing.T) {
 		`parley_queue_waiting_chats{queue="sales",tenant="acme.example"} 3`,
 		`parley_queue_oldest_wait_seconds{queue="sales",tenant="acme.example"} 42`,
 		`parley_queue_handle_time_seconds{queue="sales",tenant="acme.example"} 90`,
+		`parley_routing_leader 1`,
 		`parley_push_notifications_total{outcome="sent"} 5`,
 		`parley_push_notifications_total{outcome="failed"} 1`,
 		`parley_bus_up 1`,
@@ -108,10 +111,12 @@ func TestSourcesAreReadAtEachScrape(t *testing.T) {
 
 	// The queue empties and the bus goes away: the queue shows 0 rather
 	// than vanishing, and the bus is down.
-	pending, stats.Queues, busErr = 0, nil, errors.New("no servers")
+	// The node no longer leads routing.
+	pending, stats.Queues, busErr, leading = 0, nil, errors.New("no servers"), false
 	body := scrape(t, m)
 	wantLines(t, body,
 		`parley_polls_pending 0`,
+		`parley_routing_leader 0`,
 		`parley_queue_waiting_chats{queue="sales",tenant="acme.example"} 0`,
 		`parley_queue_oldest_wait_seconds{queue="sales",tenant="acme.example"} 0`,
 		`parley_bus_up 0`,

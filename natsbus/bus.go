@@ -10,6 +10,9 @@
 // To keep even that delay rare, every local watcher is woken after a
 // reconnect and after a dropped message.
 //
+// Beside wake-ups, the bus carries messages to one handler among the nodes
+// (Request, Post, Handle): how nodes reach the one that runs routing.
+//
 // It imports the chat package and the NATS client only.
 package natsbus
 
@@ -120,7 +123,11 @@ func Open(url string, o Options) (*Bus, error) {
 			b.wakeAll()
 		}),
 		nats.ClosedHandler(func(*nats.Conn) { b.log.Debug("nats connection closed") }),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) && sub != nil && sub.Queue == handlers {
+				b.log.Warn("nats handler messages dropped: buffer full", "subject", sub.Subject)
+				return
+			}
 			if errors.Is(err, nats.ErrSlowConsumer) {
 				b.dropped.Add(1)
 				b.log.Warn("nats wake-ups dropped: buffer full; waking every watcher")
@@ -266,6 +273,71 @@ func (b *Bus) wakeAll() {
 			}
 		}
 	}
+}
+
+// ErrNoHandler is Request's error when no node handles the topic.
+var ErrNoHandler = errors.New("natsbus: no handler for the topic")
+
+// handlers is the queue group of Handle's subscriptions: each message goes
+// to one of them.
+const handlers = "handlers"
+
+// Request sends data to one handler of topic, on any node, and returns its
+// answer. It fails at once with ErrNoHandler when no node handles topic,
+// and with ctx's error when the answer does not come in time (the handler
+// may have acted or not).
+func (b *Bus) Request(ctx context.Context, topic string, data []byte) ([]byte, error) {
+	m, err := b.nc.RequestWithContext(ctx, b.subject(topic), data)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return nil, ErrNoHandler
+	}
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: request %s: %w", topic, err)
+	}
+	return m.Data, nil
+}
+
+// Post sends data to one handler of topic without waiting for it: at most
+// once, and in the order of the posts of this node. A post that no node
+// handles is lost.
+func (b *Bus) Post(topic string, data []byte) error {
+	if err := b.nc.Publish(b.subject(topic), data); err != nil {
+		return fmt.Errorf("natsbus: post %s: %w", topic, err)
+	}
+	return nil
+}
+
+// Handle calls fn with each request and post of topic this node receives,
+// one at a time, in order of arrival. When several nodes handle a topic,
+// each message goes to one of them. respond answers a request (it does
+// nothing for a post) and may be called later, from another goroutine.
+// Handle returns once the server has the subscription; stop ends it, and
+// messages not yet given to fn are dropped (their requests time out).
+func (b *Bus) Handle(topic string, fn func(data []byte, respond func([]byte) error)) (stop func(), err error) {
+	subj := b.subject(topic)
+	sub, err := b.nc.QueueSubscribe(subj, handlers, func(m *nats.Msg) {
+		fn(m.Data, func(answer []byte) error {
+			if m.Reply == "" {
+				return nil
+			}
+			return m.Respond(answer)
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: handle %s: %w", topic, err)
+	}
+	if err := b.nc.FlushTimeout(flushTimeout); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("natsbus: handle %s: %w", topic, err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if err := sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+				b.log.Debug("nats unsubscribe handler", "subject", subj, "err", err)
+			}
+		})
+	}, nil
 }
 
 // RTT measures the round trip to the NATS server, waiting at most timeout:

@@ -24,6 +24,7 @@ func (r *Router) Login(a chat.Agent) {
 		}
 	}
 	r.mu.Unlock()
+	r.record(a.ID)
 	r.notify(a.ID)
 }
 
@@ -43,6 +44,7 @@ func (r *Router) Logout(agentID string) {
 	}
 	delete(r.agents, agentID)
 	r.mu.Unlock()
+	r.record(agentID)
 	r.notify(agentID)
 	r.dispatch()
 }
@@ -69,9 +71,51 @@ func (r *Router) SetState(agentID, state, reason string) error {
 		r.withdrawOffers(st)
 	}
 	r.mu.Unlock()
+	r.record(agentID)
 	r.notify(agentID)
 	r.dispatch()
 	return nil
+}
+
+// recordTimeout bounds the write of an agent's state.
+const recordTimeout = 10 * time.Second
+
+// record writes an agent's state as routing has it now to the store (none
+// for an agent logged out), for the next Router: after a restart, or the
+// next leader of nodes sharing the store. Routing goes on from memory if
+// the write fails; the failure is logged.
+func (r *Router) record(agentID string) {
+	r.recordMu.Lock()
+	defer r.recordMu.Unlock()
+	r.mu.Lock()
+	st, s := r.agents[agentID], chat.AgentState{AgentID: agentID, Updated: r.now()}
+	now := ""
+	if st != nil {
+		s.State, s.Reason = st.state, st.reason
+		now = st.state + "\x00" + st.reason
+		if st.recorded == now {
+			r.mu.Unlock()
+			return
+		}
+	}
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
+	defer cancel()
+	var err error
+	if st == nil {
+		err = r.svc.Store.DeleteAgentState(ctx, agentID)
+	} else {
+		err = r.svc.Store.PutAgentState(ctx, s)
+	}
+	if err != nil {
+		r.log.Warn("record agent state", "agent_id", agentID, "err", err)
+		return
+	}
+	if st != nil {
+		r.mu.Lock()
+		st.recorded = now
+		r.mu.Unlock()
+	}
 }
 
 // withdrawOffers takes back every offer of an agent who is no longer

@@ -11,7 +11,7 @@ import (
 // dispatch offers waiting chats, oldest first, to free agents.
 func (r *Router) dispatch() {
 	r.mu.Lock()
-	if !r.anyFreeAgent() {
+	if r.stopped || !r.anyFreeAgent() {
 		// Nothing to offer to: sorting thousands of waiting chats for
 		// each new one would be for nothing.
 		r.mu.Unlock()
@@ -137,6 +137,7 @@ func (r *Router) offerExpired(o *offer) {
 	}
 	r.mu.Unlock()
 	r.log.Info("offer expired", "chat_id", o.chatID, "agent_id", o.agentID)
+	r.record(o.agentID)
 	r.notify(o.agentID)
 	r.dispatch()
 }

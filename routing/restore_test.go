@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/chat"
 	"github.com/parley-chat/parley/routing"
@@ -113,4 +114,135 @@ func TestChatsRequestedBeforeTheRestoreAreRoutedOnce(t *testing.T) {
 	h.accept("ann", s.ID)
 	h.wantChats("ann", s.ID)
 	h.wantOffers("bob")
+}
+
+// stored logs an agent in as login does and writes them to the store, where
+// a restored Router finds their profile.
+func (h *harness) stored(id string, capacity int) chat.Agent {
+	h.t.Helper()
+	a := h.login(id, capacity)
+	if err := h.store.PutAgent(h.ctx, a); err != nil {
+		h.t.Fatalf("put agent %s: %v", id, err)
+	}
+	return a
+}
+
+func TestANewRouterFindsTheAgentsAsTheyWere(t *testing.T) {
+	h := newHarness(t, offerTimeout(150*time.Millisecond))
+	h.stored("ann", 1)
+	h.stored("bob", 1)
+	h.stored("cat", 1)
+	dan := h.stored("dan", 1)
+	h.stored("eve", 1)
+	h.ready("ann", "eve")
+	if err := h.router.SetState("bob", routing.StateNotReady, "lunch"); err != nil {
+		t.Fatal(err)
+	}
+	h.router.Logout("cat")
+	dan.Disabled = true
+	if err := h.store.PutAgent(h.ctx, dan); err != nil {
+		t.Fatal(err)
+	}
+	s := h.request(salesApp)
+	h.assign("ann", s.ID)
+	// eve lets the next chat's offer expire: not ready for a missed offer.
+	missed := h.request(salesApp)
+	h.wantOffers("eve", missed.ID)
+	h.eventually("eve's missed offer to be recorded", func() bool {
+		states, err := h.store.AgentStates(h.ctx)
+		return err == nil && slices.ContainsFunc(states, func(s chat.AgentState) bool {
+			return s.AgentID == "eve" && s.Reason == "missed offer"
+		})
+	})
+
+	r := h.restart()
+	if err := r.Restore(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		agent, state, reason string
+		chats                []string
+	}{
+		{"ann", routing.StateReady, "", []string{s.ID}},
+		{"bob", routing.StateNotReady, "lunch", []string{}},
+		{"cat", routing.StateLoggedOut, "", []string{}},
+		{"dan", routing.StateLoggedOut, "", []string{}}, // disabled since
+		{"eve", routing.StateNotReady, "missed offer", []string{}},
+	} {
+		v := r.View(tc.agent)
+		if v.State != tc.state || v.Reason != tc.reason || !slices.Equal(v.Chats, tc.chats) {
+			t.Errorf("%s restored as %+v, want %s (%q) with chats %q", tc.agent, v, tc.state, tc.reason, tc.chats)
+		}
+	}
+	// Restored ready with a free slot, ann is offered what waits once her
+	// chat ends.
+	h.endByCustomer(s)
+	h.wantOffers("ann", missed.ID)
+}
+
+func TestAnAgentStateIsWrittenOnlyWhenItChanges(t *testing.T) {
+	h := newHarness(t)
+	h.stored("ann", 1)
+	h.ready("ann")
+	want := func(state, reason string) {
+		t.Helper()
+		states, err := h.store.AgentStates(h.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if state == "" {
+			if len(states) != 0 {
+				t.Fatalf("recorded states = %+v, want none", states)
+			}
+			return
+		}
+		if len(states) != 1 || states[0].AgentID != "ann" || states[0].State != state || states[0].Reason != reason {
+			t.Fatalf("recorded states = %+v, want ann %s (%q)", states, state, reason)
+		}
+	}
+	want(routing.StateReady, "")
+	h.advance(time.Minute)
+	h.login("ann", 2) // a second browser: nothing changes
+	states, _ := h.store.AgentStates(h.ctx)
+	if len(states) != 1 || !states[0].Updated.Equal(h.clock.Now().Add(-time.Minute)) {
+		t.Errorf("a login that changed nothing rewrote the state: %+v", states)
+	}
+	if err := h.router.SetState("ann", routing.StateNotReady, "meeting"); err != nil {
+		t.Fatal(err)
+	}
+	want(routing.StateNotReady, "meeting")
+	h.router.Logout("ann")
+	want("", "")
+}
+
+func TestReconcilingTakesUpChatsRoutingWasNotToldOfAndLetsGoOfChatsEndedUnseen(t *testing.T) {
+	h := newHarness(t)
+	h.login("ann", 2)
+	h.ready("ann")
+	seen := h.request(salesApp)
+	h.assign("ann", seen.ID)
+
+	// Another service over the same store, as another node's: the router
+	// hears nothing of what happens through it.
+	other := h.newService()
+	e := h.entry(tenant, salesApp)
+	unseen, _, err := other.RequestChat(h.ctx, chat.ClientKey{Tenant: tenant, AppID: salesApp, ClientID: "elsewhere"}, &e, chat.ChatRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Send(h.ctx, &seen, []chat.Event{{Type: chat.TypeEnd}}); err != nil {
+		t.Fatal(err)
+	}
+	if h.router.Tracked(unseen.ID) || !h.router.Tracked(seen.ID) {
+		t.Fatal("the router heard of what happened through the other service")
+	}
+
+	if err := h.router.Reconcile(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h.router.Tracked(seen.ID) {
+		t.Error("a chat that ended unseen is still routed")
+	}
+	h.wantChats("ann")
+	h.wantOffers("ann", unseen.ID)
 }

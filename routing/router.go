@@ -12,10 +12,17 @@
 // joined, no join before the previous agent left), each chat also has a
 // lock of its own, taken before the Router's and held from a decision about
 // the chat until the events announcing it are stored.
+//
+// The Router keeps its decisions in memory and records in the store only
+// what the next Router needs to go on where it stopped: the agents' states
+// (the chats' own states are in their logs). Nodes sharing a store elect
+// one Router for all of them (package cluster); the rest of a node reaches
+// routing through Interface, whichever node runs it.
 package routing
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -37,14 +44,20 @@ type Router struct {
 	offerTimeout time.Duration
 	now          func() time.Time
 	tick         time.Duration // how often Run checks inactivity (estimates every 5 ticks)
+	reconcile    time.Duration // how often Run compares its chats with the store's; 0 never
 
 	restoreOnce sync.Once
+	// recordMu orders the writes of agents' states: each writes the state
+	// as it is when the write starts, so the last one written is the
+	// latest.
+	recordMu sync.Mutex
 
-	mu     sync.Mutex
-	agents map[string]*agentState
-	chats  map[string]*routed
-	times  map[queueKey]*handleTimes
-	seq    uint64 // order of arrival, ties broken by it
+	mu      sync.Mutex
+	stopped bool // no more offers: Run has ended
+	agents  map[string]*agentState
+	chats   map[string]*routed
+	times   map[queueKey]*handleTimes
+	seq     uint64 // order of arrival, ties broken by it
 	// queuedN counts the queued chats (waiting, not offered) of each
 	// queue, kept by change: estimating the wait of a new chat must not
 	// look at every chat, thousands of them in a busy queue.
@@ -62,6 +75,9 @@ type agentState struct {
 	idle   time.Time // since when the agent waits for work: longest idle first
 	chats  map[string]bool
 	offers map[string]bool
+	// recorded is the state and reason last written to the store, so that
+	// a login of an agent routing knows writes nothing.
+	recorded string
 }
 
 func (a *agentState) load() int { return len(a.chats) + len(a.offers) }
@@ -106,6 +122,12 @@ type offer struct {
 // Options tune a Router.
 type Options struct {
 	OfferTimeout time.Duration // how long an agent has to accept (default 30 s)
+	// Reconcile is how often Run compares the chats it routes with the
+	// store's live sessions, taking up chats it was not told of and
+	// letting go of chats that ended unseen. 0 never: a Router that sees
+	// every chat through its own service needs it not; the leader of nodes
+	// sharing a store does, as the news of another node can be lost.
+	Reconcile time.Duration
 }
 
 // New returns a Router over the chat service and registers it with it.
@@ -114,7 +136,7 @@ func New(svc *chat.Service, log *slog.Logger, o Options) *Router {
 		o.OfferTimeout = 30 * time.Second
 	}
 	r := &Router{
-		svc: svc, log: log, offerTimeout: o.OfferTimeout, now: svc.Now, tick: time.Second,
+		svc: svc, log: log, offerTimeout: o.OfferTimeout, now: svc.Now, tick: time.Second, reconcile: o.Reconcile,
 		agents: map[string]*agentState{}, chats: map[string]*routed{}, times: map[queueKey]*handleTimes{},
 		queuedN: map[queueKey]int{},
 	}
@@ -153,13 +175,22 @@ func (r *Router) Restore(ctx context.Context) error {
 }
 
 // Run restores the queues if Restore has not, then keeps estimates current
-// and enforces inactivity timeouts until ctx ends.
+// and enforces inactivity timeouts until ctx ends; it reconciles with the
+// store as often as Options.Reconcile says. When it returns, no offer's
+// timer is left to fire.
 func (r *Router) Run(ctx context.Context) error {
 	if err := r.Restore(ctx); err != nil {
+		r.stopOffers()
 		return err
 	}
 	tick := time.NewTicker(r.tick)
 	defer tick.Stop()
+	var reconcile <-chan time.Time
+	if r.reconcile > 0 {
+		t := time.NewTicker(r.reconcile)
+		defer t.Stop()
+		reconcile = t.C
+	}
 	for n := 0; ; n++ {
 		select {
 		case <-ctx.Done():
@@ -170,22 +201,118 @@ func (r *Router) Run(ctx context.Context) error {
 			if n%5 == 0 {
 				r.updateWaits(ctx)
 			}
+		case <-reconcile:
+			if err := r.Reconcile(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("reconcile routing with the store", "err", err)
+			}
 		}
 	}
 }
 
-// restore loads every live chat: waiting ones back into their queues in
-// order of arrival, assigned ones back to their agents. Customers and agents
-// may already be at work meanwhile: chats requested since are routed
-// already, agents who logged in get their chats, and chats that ended while
-// the store was read are let go.
+// restore loads the agents' recorded states, then every live chat: waiting
+// ones back into their queues in order of arrival, assigned ones back to
+// their agents. Customers and agents may already be at work meanwhile:
+// chats requested since are routed already, agents who logged in since are
+// as they said, and chats that ended while the store was read are let go.
+// Every agent restored is woken, so that their desktops show routing as
+// this Router has it.
 func (r *Router) restore(ctx context.Context) error {
-	live, err := r.svc.Store.LiveSessions(ctx)
+	agents, err := r.restoreAgents(ctx)
 	if err != nil {
 		return err
 	}
+	live, err := r.track(ctx)
+	if err != nil {
+		return err
+	}
+	r.log.Info("routing restored", "live_chats", len(live), "agents", len(agents))
+	r.notify(agents...)
+	return nil
+}
+
+// restoreAgents logs in the agents whose state the store recorded, as
+// they were, and returns their ids. An agent routing knows already (they
+// logged in before the restore) keeps what they said since; one disabled
+// or gone is forgotten.
+func (r *Router) restoreAgents(ctx context.Context) ([]string, error) {
+	states, err := r.svc.Store.AgentStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var restored []string
+	for _, s := range states {
+		a, err := r.svc.Store.Agent(ctx, s.AgentID)
+		if errors.Is(err, chat.ErrNotFound) || (err == nil && a.Disabled) {
+			r.log.Info("restore agent state: agent gone or disabled", "agent_id", s.AgentID)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if s.State != StateReady {
+			s.State = StateNotReady
+		}
+		r.mu.Lock()
+		if r.agents[a.ID] == nil {
+			st := &agentState{agent: a, state: s.State, reason: s.Reason, idle: s.Updated,
+				chats: map[string]bool{}, offers: map[string]bool{}, recorded: s.State + "\x00" + s.Reason}
+			for id, c := range r.chats {
+				if c.agentID == a.ID {
+					st.chats[id] = true
+				}
+			}
+			r.agents[a.ID] = st
+			restored = append(restored, a.ID)
+		}
+		r.mu.Unlock()
+	}
+	return restored, nil
+}
+
+// Reconcile brings routing in line with the store: live chats routing
+// does not know are taken up (waiting, or assigned as the store says),
+// chats it knows that are no longer live are let go. A Router that sees
+// every chat through its own service never needs it; Run calls it as often
+// as Options.Reconcile says.
+func (r *Router) Reconcile(ctx context.Context) error {
+	r.mu.Lock()
+	known := r.seq // chats tracked before now; later ones may be newer than what is read
+	r.mu.Unlock()
+	alive, err := r.track(ctx)
+	if err != nil {
+		return err
+	}
+	var gone []string
+	r.mu.Lock()
+	for id, c := range r.chats {
+		if c.order <= known && !alive[id] {
+			gone = append(gone, id)
+		}
+	}
+	r.mu.Unlock()
+	for _, id := range gone {
+		r.log.Info("chat ended unseen: let go", "chat_id", id)
+		r.ended(id)
+	}
+	r.dispatch()
+	return nil
+}
+
+// track takes up every live chat of the store routing does not know yet
+// and returns the chats live after that.
+func (r *Router) track(ctx context.Context) (map[string]bool, error) {
+	live, err := r.svc.Store.LiveSessions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	restored := map[string]bool{}
 	for _, s := range live {
+		r.mu.Lock()
+		known := r.chats[s.ID] != nil
+		r.mu.Unlock()
+		if known {
+			continue
+		}
 		e, err := r.svc.Store.Entry(ctx, s.Tenant, s.AppID)
 		if err != nil {
 			r.log.Warn("restore chat: entry gone", "chat_id", s.ID, "err", err)
@@ -198,7 +325,7 @@ func (r *Router) restore(ctx context.Context) error {
 		r.mu.Lock()
 		if r.chats[s.ID] == nil {
 			restored[s.ID] = true
-			c := r.track(s, e)
+			c := r.add(s, e)
 			if s.AgentID != "" {
 				r.change(c, func() { c.agentID, c.partyID = s.AgentID, party })
 				c.connected, c.lastCustomer = r.now(), r.now()
@@ -212,16 +339,17 @@ func (r *Router) restore(ctx context.Context) error {
 	// A chat that ended before it was tracked was not seen to end.
 	still, err := r.svc.Store.LiveSessions(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	alive := make(map[string]bool, len(still))
 	for _, s := range still {
+		alive[s.ID] = true
 		delete(restored, s.ID)
 	}
 	for id := range restored {
 		r.ended(id)
 	}
-	r.log.Info("routing restored", "live_chats", len(live))
-	return nil
+	return alive, nil
 }
 
 // partyOf finds the party an agent joined a chat as.
@@ -244,9 +372,9 @@ func (r *Router) partyOf(ctx context.Context, chatID, agentID string) string {
 	}
 }
 
-// track adds a live chat to routing (waiting, unless the caller assigns
+// add adds a live chat to routing (waiting, unless the caller assigns
 // it); the caller holds the lock.
-func (r *Router) track(s chat.Session, e chat.Entry) *routed {
+func (r *Router) add(s chat.Session, e chat.Entry) *routed {
 	r.seq++
 	c := &routed{
 		id: s.ID, key: s.ClientKey, entry: e, queue: queueKey{s.Tenant, e.QueueName()},
@@ -272,9 +400,15 @@ func (r *Router) change(c *routed, apply func()) {
 	}
 }
 
+// Stop makes the Router decide nothing more by itself: the timers of
+// pending offers stop, and no offer is made after. Run stops it when it
+// ends; a Router that never ran is stopped with Stop.
+func (r *Router) Stop() { r.stopOffers() }
+
 func (r *Router) stopOffers() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.stopped = true
 	for _, c := range r.chats {
 		if c.offer != nil {
 			c.offer.timer.Stop()
@@ -302,14 +436,15 @@ func (r *Router) ChatRequested(s chat.Session, e chat.Entry) {
 	// A restore running meanwhile may have found the chat in the store
 	// first: tracking it again would drop an offer already made.
 	if r.chats[s.ID] == nil {
-		r.track(s, e)
+		r.add(s, e)
 	}
 	r.mu.Unlock()
 	r.dispatch()
 }
 
 // EventsAppended follows a chat's log: customer activity resets its
-// inactivity clock, and the end of a chat frees its agent.
+// inactivity clock, and the end of a chat frees its agent. Other events
+// (Relevant tells which) change nothing.
 func (r *Router) EventsAppended(chatID string, evs []chat.Event) {
 	for i := range evs {
 		ev := &evs[i]
@@ -324,6 +459,13 @@ func (r *Router) EventsAppended(chatID string, evs []chat.Event) {
 			r.mu.Unlock()
 		}
 	}
+}
+
+// Relevant reports whether routing needs to hear of a stored event: the
+// end of a chat, or a sign of its customer's presence. A node passing
+// events to a Router elsewhere passes only these.
+func Relevant(ev *chat.Event) bool {
+	return ev.Type == chat.TypeEnded || (ev.Own() && activity(ev.Type))
 }
 
 // activity reports whether a customer event shows the customer is there.

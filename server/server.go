@@ -18,6 +18,7 @@ import (
 	"github.com/parley-chat/parley/agentapi"
 	"github.com/parley-chat/parley/chat"
 	"github.com/parley-chat/parley/clientweb"
+	"github.com/parley-chat/parley/cluster"
 	"github.com/parley-chat/parley/config"
 	"github.com/parley-chat/parley/files"
 	"github.com/parley-chat/parley/memory"
@@ -74,7 +75,13 @@ type Server struct {
 	service *chat.Service
 	client  *clientweb.Handler
 	agents  *agentapi.Handler
+	// routing is this node's Router (router) on a store of its own, or
+	// the routing leader elected among the nodes sharing PostgreSQL and
+	// NATS (node, on lock).
+	routing routing.Interface
 	router  *routing.Router
+	node    *cluster.Node
+	lock    *postgres.Leadership
 	push    *push.Notifier
 	turn    *rtc.Server // nil unless Options.TURN.Addr is set
 	http    *http.Server
@@ -131,10 +138,13 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	// The service's event writes are timed; the rest of the node uses the
 	// store as it is.
 	s.service = chat.NewService(s.metrics.TimeStore(store), bus, o.Log)
-	s.router = routing.New(s.service, o.Log, routing.Options{OfferTimeout: o.OfferTimeout})
+	if err := s.newRouting(ctx); err != nil {
+		s.close()
+		return nil, err
+	}
 	s.push = push.New(s.service, store, o.Log, push.Options{Grace: o.PushGrace})
 	s.client = clientweb.New(s.service, s.blobs, o.Log)
-	s.agents = agentapi.New(s.service, s.router, s.blobs, o.Log)
+	s.agents = agentapi.New(s.service, s.routing, s.blobs, o.Log)
 	s.client.Version = "parley " + Version
 	if s.turn != nil {
 		s.client.EmbeddedTURN = s.turn.Relay()
@@ -166,6 +176,33 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	return s, nil
 }
 
+// newRouting sets the node's routing up. Nodes sharing PostgreSQL and NATS
+// route through one leader among them, elected on a lock of the database
+// (package cluster); any other node routes by itself.
+func (s *Server) newRouting(ctx context.Context) error {
+	o := routing.Options{OfferTimeout: s.opts.OfferTimeout}
+	pg, shared := s.store.(*postgres.Store)
+	nb, onNATS := s.bus.(*natsbus.Bus)
+	if !shared || !onNATS {
+		s.router = routing.New(s.service, s.opts.Log, o)
+		s.routing = routing.Local(s.router)
+		return nil
+	}
+	lock, err := pg.Leadership(ctx)
+	if err != nil {
+		return fmt.Errorf("routing leadership: %w", err)
+	}
+	s.lock = lock
+	s.node = cluster.New(cluster.Options{Lock: lock, Transport: nb, Service: s.service, Log: s.opts.Log, Routing: o})
+	s.routing = s.node
+	s.opts.Log.Info("routing is shared: one node of those on this database leads it", "scope", lock.Scope())
+	return nil
+}
+
+// agentChangeTimeout bounds telling routing of an agent changed through
+// the admin API.
+const agentChangeTimeout = 5 * time.Second
+
 // nodeStore is what a node needs of its store.
 type nodeStore interface {
 	chat.Store
@@ -180,10 +217,18 @@ func (s *Server) adminAPI() *adminapi.Handler {
 	h := adminapi.New(s.store, s.opts.Log)
 	h.Bootstrap = os.Getenv("PARLEY_ADMIN_TOKEN")
 	h.OnAgentChange = func(a chat.Agent) {
+		ctx, cancel := context.WithTimeout(context.Background(), agentChangeTimeout)
+		defer cancel()
+		var err error
 		if a.Disabled {
-			s.router.Logout(a.ID)
+			err = s.routing.Logout(ctx, a.ID)
 		} else {
-			s.router.UpdateAgent(a)
+			err = s.routing.UpdateAgent(ctx, a)
+		}
+		if err != nil {
+			// Stored: routing has the change at the agent's next login, or
+			// its next restore (a disabled agent is not restored).
+			s.opts.Log.Warn("tell routing of a changed agent", "agent_id", a.ID, "err", err)
 		}
 	}
 	return h
@@ -333,9 +378,10 @@ func (s *Server) startTURN() error {
 // scrape.
 func (s *Server) watchMetrics() {
 	src := metrics.Sources{
-		PendingPolls: s.client.Pending,
-		Routing:      s.router.Stats,
-		Push:         s.push.Stats().Snapshot,
+		PendingPolls:  s.client.Pending,
+		Routing:       s.routingStats,
+		RoutingLeader: s.routingLeader,
+		Push:          s.push.Stats().Snapshot,
 	}
 	if nb, ok := s.bus.(*natsbus.Bus); ok {
 		// Well under Prometheus's default 10 s scrape timeout.
@@ -344,6 +390,15 @@ func (s *Server) watchMetrics() {
 	}
 	s.metrics.Watch(src)
 }
+
+func (s *Server) routingStats() routing.Stats {
+	if s.node != nil {
+		return s.node.Stats()
+	}
+	return s.router.Stats()
+}
+
+func (s *Server) routingLeader() bool { return s.node == nil || s.node.Leading() }
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -384,15 +439,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer side.stop()
 	s.opts.Log.Info("listening", "addr", ln.Addr().String(), "tls", s.tls != nil)
 	s.logTryIt(ln.Addr())
-	// Routing knows every live chat before the first request is served.
-	if err := s.router.Restore(ctx); err != nil {
-		s.close()
-		return fmt.Errorf("restore routing: %w", err)
-	}
 	routingCtx, stopRouting := context.WithCancel(ctx)
 	defer stopRouting()
 	routed := make(chan error, 1)
-	go func() { routed <- s.router.Run(routingCtx) }()
+	if s.node != nil {
+		// The election runs for as long as the node; whichever node
+		// leads restores routing from the store before it routes.
+		go func() { routed <- s.node.Run(routingCtx) }()
+	} else {
+		// Routing knows every live chat before the first request is served.
+		if err := s.router.Restore(ctx); err != nil {
+			s.close()
+			return fmt.Errorf("restore routing: %w", err)
+		}
+		go func() { routed <- s.router.Run(routingCtx) }()
+	}
 	// The push worker outlives ctx until close: events of the shutdown
 	// (routing's last notices) are still queued, and sends under way finish.
 	pushCtx, cancelPush := context.WithCancel(context.WithoutCancel(ctx))
@@ -512,6 +573,9 @@ func (s *Server) close() {
 	}
 	if s.stopRetention != nil {
 		s.stopRetention()
+	}
+	if s.lock != nil {
+		s.lock.Close() // a leader's lock is released at once
 	}
 	closeBus(s.bus, s.opts.Log)
 	if err := s.store.Close(); err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -25,30 +26,62 @@ const scaleOutPoll = 20 * time.Second
 
 // node is one Parley node of a test, serving on a loopback port.
 type node struct {
-	srv *Server
-	url string
+	srv  *Server
+	url  string
+	log  *logBuffer
+	stop func() // stops the node and waits until it has; the test's end stops it too
+}
+
+// logBuffer holds a node's log lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// count returns how many lines hold every one of parts.
+func (b *logBuffer) count(parts ...string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, line := range strings.Split(b.buf.String(), "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
 }
 
 // startNodes starts n nodes at once on one PostgreSQL schema and one NATS
 // server, each with its own data directory, as a deployment's nodes start
-// together: they migrate and seed the shared store between them. They stop
-// when the test ends. Each of tune, if any, changes every node's options.
-func startNodes(t *testing.T, n int, dsn, natsURL string, tune ...func(*Options)) []node {
+// together: they migrate and seed the shared store between them. Options
+// not about the deployment may be changed by tweak. They stop when the test
+// ends, if not before.
+func startNodes(t *testing.T, n int, dsn, natsURL string, tweak ...func(*Options)) []node {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	nodes := make([]node, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range nodes {
+		nodes[i].log = &logBuffer{}
 		wg.Go(func() {
 			o := Options{
 				Data: t.TempDir(), Store: dsn, Bus: natsURL, PollTimeout: scaleOutPoll,
-				Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				Log: slog.New(slog.NewTextHandler(nodes[i].log, nil)),
 			}
-			for _, f := range tune {
-				f(&o)
+			for _, fn := range tweak {
+				fn(&o)
 			}
-			srv, err := New(ctx, o)
+			srv, err := New(context.Background(), o)
 			if err != nil {
 				errs[i] = err
 				return
@@ -58,7 +91,6 @@ func startNodes(t *testing.T, n int, dsn, natsURL string, tune ...func(*Options)
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		cancel()
 		for _, nd := range nodes {
 			if nd.srv != nil {
 				nd.srv.close()
@@ -66,23 +98,26 @@ func startNodes(t *testing.T, n int, dsn, natsURL string, tune ...func(*Options)
 		}
 		t.Fatalf("start nodes: %v", err)
 	}
-	done := make(chan error, n)
 	for i := range nodes {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatalf("listen: %v", err)
 		}
 		nodes[i].url = "http://" + ln.Addr().String()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
 		go func() { done <- nodes[i].srv.Serve(ctx, ln) }()
-	}
-	t.Cleanup(func() {
-		cancel()
-		for range nodes {
-			if err := <-done; err != nil {
-				t.Errorf("node: %v", err)
-			}
+		var once sync.Once
+		nodes[i].stop = func() {
+			once.Do(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("node %d: %v", i, err)
+				}
+			})
 		}
-	})
+		t.Cleanup(nodes[i].stop)
+	}
 	return nodes
 }
 
@@ -256,12 +291,10 @@ func TestTwoNodesOnPostgreSQLAndNATSServeChatsTogether(t *testing.T) {
 	})
 
 	t.Run("a customer's poll on one node is woken by an agent's reply through the other", func(t *testing.T) {
-		// Routing is per node (see docs/scale-out.md): the chat is
-		// requested on B, whose router offers it to the agent logged in on B.
-		onA, onB := customer(t, a, "scale-out-bob"), customer(t, b, "scale-out-bob")
-		info, err := onB.RequestChat(ctx, client.ChatRequest{})
+		onA := customer(t, a, "scale-out-bob")
+		info, err := onA.RequestChat(ctx, client.ChatRequest{})
 		if err != nil {
-			t.Fatalf("RequestChat on B: %v", err)
+			t.Fatalf("RequestChat on A: %v", err)
 		}
 		agent, err := client.NewAgent(b.url)
 		if err != nil {
@@ -338,4 +371,188 @@ func TestUnknownStoreAndBusURLsAreRefused(t *testing.T) {
 			t.Errorf("New: error %q shows the URL", err)
 		}
 	}
+}
+
+// leaderOf waits until one of the running nodes leads routing and returns
+// its index.
+func leaderOf(t *testing.T, nodes []node, running ...int) int {
+	t.Helper()
+	lead := -1
+	waitFor(t, "a node leads routing", func() bool {
+		n := 0
+		for _, i := range running {
+			if nodes[i].srv.node.Leading() {
+				lead, n = i, n+1
+			}
+		}
+		return n == 1
+	})
+	return lead
+}
+
+// agentOn logs the demo agent in through a node.
+func agentOn(t *testing.T, ctx context.Context, nd node) *client.Agent {
+	t.Helper()
+	a, err := client.NewAgent(nd.url)
+	if err != nil {
+		t.Fatalf("agent client: %v", err)
+	}
+	if _, err := a.Login(ctx, config.DemoTenant, config.DemoAgent, config.DemoPassword); err != nil {
+		t.Fatalf("agent login: %v", err)
+	}
+	return a
+}
+
+// awaitOffer waits until the agent is offered the chat.
+func awaitOffer(t *testing.T, ctx context.Context, a *client.Agent, chatID string) {
+	t.Helper()
+	waitFor(t, "the chat is offered to the agent", func() bool {
+		me, err := a.Me(ctx)
+		return err == nil && me.Routing.Offered(chatID)
+	})
+}
+
+func TestNodesRouteThroughOneLeaderAndAnotherTakesOverWhenItStops(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	natsURL := natstest.URL(t)
+	const offerTimeout = 2 * time.Second
+	nodes := startNodes(t, 3, dsn, natsURL, func(o *Options) { o.OfferTimeout = offerTimeout })
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+
+	lead := leaderOf(t, nodes, 0, 1, 2)
+	// The customer and the agent each talk to a node that does not lead.
+	var followers []int
+	for i := range nodes {
+		if i != lead {
+			followers = append(followers, i)
+		}
+	}
+	custNode, agentNode := nodes[followers[0]], nodes[followers[1]]
+	agent := agentOn(t, ctx, agentNode)
+	if _, err := agent.SetState(ctx, client.AgentReady, ""); err != nil {
+		t.Fatalf("agent ready: %v", err)
+	}
+
+	var first string
+	t.Run("a chat requested on one node is offered to an agent on another, and they talk", func(t *testing.T) {
+		c := customer(t, custNode, "routed-ann")
+		info, err := c.RequestChat(ctx, client.ChatRequest{})
+		if err != nil {
+			t.Fatalf("RequestChat: %v", err)
+		}
+		first = info.ChatID
+		awaitOffer(t, ctx, agent, first)
+		if _, err := agent.Accept(ctx, first); err != nil {
+			t.Fatalf("Accept: %v", err)
+		}
+		drain(t, ctx, c, first, func(ev client.Event) bool {
+			return ev.Event == client.EventStatus && ev.State == "connected"
+		})
+		answer := parkedPoll(t, custNode, c, ctx, first)
+		if _, err := agent.Send(ctx, first, client.Message("", "hello from the agent")); err != nil {
+			t.Fatalf("agent send: %v", err)
+		}
+		awaitWoken(t, ctx, c, first, answer, func(evs []client.Event) bool { return hasMessage(evs, "hello from the agent") })
+		if err := c.SendEvents(ctx, first, client.Message("m1", "hello from the customer")); err != nil {
+			t.Fatalf("customer send: %v", err)
+		}
+		evs, err := agent.Events(ctx, first, 0)
+		if err != nil || !hasMessage(evs, "hello from the customer") {
+			t.Fatalf("the agent's transcript = %+v, %v; want the customer's message", evs, err)
+		}
+	})
+
+	var second string
+	t.Run("an offer that is not answered expires once", func(t *testing.T) {
+		c := customer(t, custNode, "routed-bob")
+		info, err := c.RequestChat(ctx, client.ChatRequest{})
+		if err != nil {
+			t.Fatalf("RequestChat: %v", err)
+		}
+		second = info.ChatID
+		awaitOffer(t, ctx, agent, second)
+		waitFor(t, "the agent is made not ready for the missed offer", func() bool {
+			me, err := agent.Me(ctx)
+			return err == nil && me.Routing.State == client.AgentNotReady && me.Routing.Reason == "missed offer"
+		})
+		// Longer than another offer timeout: a second router would have
+		// let its own offer expire by now.
+		time.Sleep(offerTimeout + time.Second)
+		expired := 0
+		for _, nd := range nodes {
+			expired += nd.log.count(`msg="offer expired"`, "chat_id="+second)
+		}
+		if expired != 1 {
+			t.Errorf("the offer of %s expired %d times across the nodes, want once", second, expired)
+		}
+		if _, err := agent.SetState(ctx, client.AgentReady, ""); err != nil {
+			t.Fatalf("agent ready: %v", err)
+		}
+		awaitOffer(t, ctx, agent, second)
+		if _, err := agent.Accept(ctx, second); err != nil {
+			t.Fatalf("Accept: %v", err)
+		}
+	})
+
+	t.Run("when the leader stops, another node leads on from the store", func(t *testing.T) {
+		if first == "" || second == "" {
+			t.Skip("no chats from the subtests before")
+		}
+		// A chat waits while the agent is on a break.
+		if _, err := agent.SetState(ctx, client.AgentNotReady, "break"); err != nil {
+			t.Fatalf("agent not ready: %v", err)
+		}
+		waiting := customer(t, custNode, "routed-cat")
+		info, err := waiting.RequestChat(ctx, client.ChatRequest{})
+		if err != nil {
+			t.Fatalf("RequestChat: %v", err)
+		}
+		third := info.ChatID
+		waitFor(t, "the leader queues the chat", func() bool { return nodes[lead].srv.node.Stats().Queued == 1 })
+
+		stopped := time.Now()
+		nodes[lead].stop()
+		next := leaderOf(t, nodes, followers...)
+		t.Logf("node %d leads %v after node %d stopped", next, time.Since(stopped), lead)
+
+		me, err := agent.Me(ctx)
+		if err != nil {
+			t.Fatalf("Me: %v", err)
+		}
+		if r := me.Routing; r.State != client.AgentNotReady || r.Reason != "break" || !r.Handles(first) || !r.Handles(second) || len(r.Chats) != 2 {
+			t.Fatalf("after the takeover the agent is %+v; want not ready for a break, with both chats", r)
+		}
+		if st := nodes[next].srv.node.Stats(); st.Queued != 1 || st.Assigned != 2 {
+			t.Fatalf("the new leader routes %+v; want 1 chat queued, 2 assigned", st)
+		}
+
+		// Routing goes on: the waiting chat, then a new one once a slot
+		// is free, reach the agent still logged in.
+		if _, err := agent.SetState(ctx, client.AgentReady, ""); err != nil {
+			t.Fatalf("agent ready: %v", err)
+		}
+		awaitOffer(t, ctx, agent, third)
+		if _, err := agent.Accept(ctx, third); err != nil {
+			t.Fatalf("Accept: %v", err)
+		}
+		if err := customer(t, custNode, "routed-ann").SendEvents(ctx, first, client.End()); err != nil {
+			t.Fatalf("end the first chat: %v", err)
+		}
+		newcomer := customer(t, custNode, "routed-dan")
+		info, err = newcomer.RequestChat(ctx, client.ChatRequest{})
+		if err != nil {
+			t.Fatalf("RequestChat: %v", err)
+		}
+		awaitOffer(t, ctx, agent, info.ChatID)
+		if _, err := agent.Accept(ctx, info.ChatID); err != nil {
+			t.Fatalf("Accept: %v", err)
+		}
+		if _, err := agent.Send(ctx, info.ChatID, client.Message("", "welcome")); err != nil {
+			t.Fatalf("agent send: %v", err)
+		}
+		drain(t, ctx, newcomer, info.ChatID, func(ev client.Event) bool {
+			return ev.Event == client.EventMessage && ev.Msg == "welcome"
+		})
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -29,6 +30,7 @@ type memStore struct {
 	agents   map[string]chat.Agent
 	tokens   map[string]chat.Token
 	wrapUps  []chat.WrapUp
+	states   map[string]chat.AgentState
 	outbox   map[pushKey]chat.PushJob // made on first use
 	admin    memAdmin                 // admin tokens and audit log
 }
@@ -41,6 +43,7 @@ func newMemStore() *memStore {
 		sessions: map[string]*chat.Session{}, events: map[string][]chat.Event{},
 		files: map[string]chat.File{}, cases: map[string]chat.Case{},
 		agents: map[string]chat.Agent{}, tokens: map[string]chat.Token{},
+		states: map[string]chat.AgentState{},
 	}
 }
 
@@ -418,5 +421,30 @@ func (m *memStore) WrapUps(_ context.Context, chatID string) ([]chat.WrapUp, err
 			out = append(out, w)
 		}
 	}
+	return out, nil
+}
+
+func (m *memStore) PutAgentState(_ context.Context, st chat.AgentState) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.states[st.AgentID] = st
+	return nil
+}
+
+func (m *memStore) DeleteAgentState(_ context.Context, agentID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.states, agentID)
+	return nil
+}
+
+func (m *memStore) AgentStates(context.Context) ([]chat.AgentState, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []chat.AgentState
+	for _, st := range m.states {
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(a, b chat.AgentState) int { return strings.Compare(a.AgentID, b.AgentID) })
 	return out, nil
 }

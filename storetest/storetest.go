@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) chat.Store) {
 		{"files", fileTests},
 		{"cases", caseTests},
 		{"agents", agentTests},
+		{"agent states", agentStateTests},
 		{"ping", pingTests},
 		{"push outbox", pushTests},
 		{"privacy", privacyTests},
