@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -112,6 +114,43 @@ func (c *cluster) live() []int {
 		}
 	}
 	return out
+}
+
+// leaders returns the live nodes whose /metrics say they make routing's
+// decisions (parley_routing_leader 1). A node that does not answer counts
+// as not leading.
+func (c *cluster) leaders(ctx context.Context) []int {
+	var out []int
+	for _, n := range c.live() {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(n)+"/metrics", nil)
+		if err != nil {
+			continue
+		}
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			continue
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode == http.StatusOK && slices.Contains(strings.Split(string(body), "\n"), "parley_routing_leader 1") {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// awaitLeader waits until exactly one live node leads routing, and returns
+// it.
+func (c *cluster) awaitLeader(ctx context.Context, timeout time.Duration) (int, error) {
+	var leaders []int
+	err := waitFor(timeout, func() (bool, error) {
+		leaders = c.leaders(ctx)
+		return len(leaders) == 1, nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("nodes leading routing: %v, want one: %w", leaders, err)
+	}
+	return leaders[0], nil
 }
 
 // answered returns how many client requests node n has answered, over

@@ -108,6 +108,9 @@ func TestMultiNodeKillsLoseNoAcknowledgedMessage(t *testing.T) {
 	}
 	awaitResume(t, "every chat is taken and answered", customers, agents, nil)
 	t.Logf("8 chats under way after %v", time.Since(started).Round(time.Millisecond))
+	if leader, err := cl.awaitLeader(ctx, resumeTimeout); err != nil || leader != 2 {
+		t.Fatalf("routing leader = node %d, %v; want node 2, the first to start", leader, err)
+	}
 
 	for k, victim := range []int{3, 2} {
 		// Let the conversations go on for a random number of messages, then
@@ -116,6 +119,10 @@ func TestMultiNodeKillsLoseNoAcknowledgedMessage(t *testing.T) {
 		if err := waitFor(resumeTimeout, func() (bool, error) { return acknowledged(customers, agents) >= more, nil }); err != nil {
 			t.Fatalf("the conversations stall before node %d is killed: %v", victim, err)
 		}
+		reconnects := make([]int, len(agents))
+		for i, a := range agents {
+			reconnects[i] = a.reconnectCount()
+		}
 		cl.kill(victim)
 		killed := time.Now()
 		base := snapshot(customers)
@@ -123,6 +130,16 @@ func TestMultiNodeKillsLoseNoAcknowledgedMessage(t *testing.T) {
 		join(fmt.Sprintf("late-%d", k)) // arrives while the node is down
 		awaitResume(t, fmt.Sprintf("every chat goes on without node %d", victim), customers, agents, base)
 		t.Logf("node %d killed: every chat resumed within %v", victim, time.Since(killed).Round(time.Millisecond))
+		for i, a := range agents {
+			if victim == agentNodes[0] && a.reconnectCount() == reconnects[i] {
+				t.Errorf("%s's stream was on node %d, yet it did not reopen it", a.name, victim)
+			}
+		}
+		leader, err := cl.awaitLeader(ctx, resumeTimeout)
+		if err != nil {
+			t.Fatalf("node %d killed: %v", victim, err)
+		}
+		t.Logf("node %d leads routing", leader)
 
 		cl.start(victim)
 		restarted := time.Now()
