@@ -71,26 +71,31 @@ func unavailable(cause error) error {
 		Message: "routing is unavailable: no routing leader answered; try again", Err: cause}
 }
 
+// Login makes an agent known to routing, on the leader.
 func (n *Node) Login(ctx context.Context, a chat.Agent) error {
 	_, err := n.call(ctx, call{Op: opLogin, Profile: &a})
 	return err
 }
 
+// Logout takes an agent out of routing, on the leader.
 func (n *Node) Logout(ctx context.Context, agentID string) error {
 	_, err := n.call(ctx, call{Op: opLogout, Agent: agentID})
 	return err
 }
 
+// SetState makes an agent ready or not ready, on the leader.
 func (n *Node) SetState(ctx context.Context, agentID, state, reason string) error {
 	_, err := n.call(ctx, call{Op: opSetState, Agent: agentID, State: state, Reason: reason})
 	return err
 }
 
+// UpdateAgent refreshes an agent's profile, on the leader.
 func (n *Node) UpdateAgent(ctx context.Context, a chat.Agent) error {
 	_, err := n.call(ctx, call{Op: opUpdate, Profile: &a})
 	return err
 }
 
+// View returns the leader's view of an agent.
 func (n *Node) View(ctx context.Context, agentID string) (routing.View, error) {
 	ans, err := n.call(ctx, call{Op: opView, Agent: agentID})
 	if err != nil {
@@ -102,26 +107,31 @@ func (n *Node) View(ctx context.Context, agentID string) (routing.View, error) {
 	return *ans.View, nil
 }
 
+// Assigned returns a chat's agent and party as the leader has them.
 func (n *Node) Assigned(ctx context.Context, chatID string) (string, string, error) {
 	ans, err := n.call(ctx, call{Op: opAssigned, Chat: chatID})
 	return ans.Agent, ans.Party, err
 }
 
+// Accept accepts an offer, on the leader.
 func (n *Node) Accept(ctx context.Context, agentID, chatID string) error {
 	_, err := n.call(ctx, call{Op: opAccept, Agent: agentID, Chat: chatID})
 	return err
 }
 
+// Reject declines an offer, on the leader.
 func (n *Node) Reject(ctx context.Context, agentID, chatID string) error {
 	_, err := n.call(ctx, call{Op: opReject, Agent: agentID, Chat: chatID})
 	return err
 }
 
+// Transfer hands a chat on, on the leader.
 func (n *Node) Transfer(ctx context.Context, agentID, chatID, toAgent, toQueue string) error {
 	_, err := n.call(ctx, call{Op: opTransfer, Agent: agentID, Chat: chatID, ToAgent: toAgent, ToQueue: toQueue})
 	return err
 }
 
+// End ends an agent's chat, on the leader.
 func (n *Node) End(ctx context.Context, agentID, chatID string) error {
 	_, err := n.call(ctx, call{Op: opEnd, Agent: agentID, Chat: chatID})
 	return err

@@ -87,7 +87,8 @@ type Options struct {
 	Service *chat.Service
 	Log     *slog.Logger
 	// Routing configures each Router the node runs while it leads;
-	// Reconcile defaults to DefaultReconcile.
+	// Reconcile defaults to DefaultReconcile, and agents' states are kept
+	// in the store.
 	Routing routing.Options
 
 	// TryEvery is how often a node that does not lead tries for the lock.
@@ -146,6 +147,7 @@ func New(o Options) *Node {
 	if o.Routing.Reconcile <= 0 {
 		o.Routing.Reconcile = DefaultReconcile
 	}
+	o.Routing.KeepAgentStates = true
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}

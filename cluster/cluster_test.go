@@ -137,8 +137,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// leaders watches nodes until the test ends and fails it if two lead at
-// the same moment.
+// neverTwoLeaders watches nodes until the test ends and fails it if two
+// lead at the same moment.
 func neverTwoLeaders(t *testing.T, nodes ...*node) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -81,10 +81,13 @@ func (r *Router) SetState(agentID, state, reason string) error {
 const recordTimeout = 10 * time.Second
 
 // record writes an agent's state as routing has it now to the store (none
-// for an agent logged out), for the next Router: after a restart, or the
-// next leader of nodes sharing the store. Routing goes on from memory if
-// the write fails; the failure is logged.
+// for an agent logged out), for the next leader of nodes sharing the store,
+// if the Router keeps agents' states. Routing goes on from memory if the
+// write fails; the failure is logged.
 func (r *Router) record(agentID string) {
+	if !r.keepStates {
+		return
+	}
 	r.recordMu.Lock()
 	defer r.recordMu.Unlock()
 	r.mu.Lock()

@@ -89,6 +89,7 @@ type harness struct {
 	router *routing.Router
 	clock  *clock // nil when the harness runs on the real clock
 	offer  time.Duration
+	keep   bool // the Router keeps agents' states in the store
 
 	clients atomic.Int64
 	agents  sync.Map // agent id -> chat.Agent
@@ -96,6 +97,7 @@ type harness struct {
 
 type setup struct {
 	offerTimeout time.Duration
+	keepStates   bool
 	realClock    bool
 	run          bool
 	tick         time.Duration
@@ -105,6 +107,10 @@ type option func(*setup)
 
 // offerTimeout sets how long agents have to accept an offer.
 func offerTimeout(d time.Duration) option { return func(s *setup) { s.offerTimeout = d } }
+
+// keepingStates has the Router keep agents' states in the store, as a
+// leader of nodes sharing it does.
+func keepingStates() option { return func(s *setup) { s.keepStates = true } }
 
 // realClock runs the router on the wall clock (for inactivity timeouts).
 func realClock() option { return func(s *setup) { s.realClock = true } }
@@ -135,12 +141,12 @@ func newHarness(t *testing.T, opts ...option) *harness {
 			}
 		}
 	}
-	h := &harness{t: t, ctx: ctx, store: store, bus: memory.New(), offer: s.offerTimeout}
+	h := &harness{t: t, ctx: ctx, store: store, bus: memory.New(), offer: s.offerTimeout, keep: s.keepStates}
 	if !s.realClock {
 		h.clock = newClock()
 	}
 	h.svc = h.newService()
-	h.router = routing.New(h.svc, discard(), routing.Options{OfferTimeout: s.offerTimeout})
+	h.router = routing.New(h.svc, discard(), h.options())
 	var done chan struct{}
 	if s.run {
 		h.router.SetTick(s.tick)
@@ -166,6 +172,11 @@ func newHarness(t *testing.T, opts ...option) *harness {
 		}
 	})
 	return h
+}
+
+// options are the Router's options in this harness.
+func (h *harness) options() routing.Options {
+	return routing.Options{OfferTimeout: h.offer, KeepAgentStates: h.keep}
 }
 
 // newService returns a chat service over the harness's store and bus, on

@@ -15,7 +15,7 @@ import (
 func (h *harness) restart() *routing.Router {
 	h.t.Helper()
 	h.svc = h.newService()
-	h.router = routing.New(h.svc, discard(), routing.Options{OfferTimeout: h.offer})
+	h.router = routing.New(h.svc, discard(), h.options())
 	return h.router
 }
 
@@ -127,8 +127,8 @@ func (h *harness) stored(id string, capacity int) chat.Agent {
 	return a
 }
 
-func TestANewRouterFindsTheAgentsAsTheyWere(t *testing.T) {
-	h := newHarness(t, offerTimeout(150*time.Millisecond))
+func TestANewRouterKeepingAgentsStatesFindsTheAgentsAsTheyWere(t *testing.T) {
+	h := newHarness(t, offerTimeout(150*time.Millisecond), keepingStates())
 	h.stored("ann", 1)
 	h.stored("bob", 1)
 	h.stored("cat", 1)
@@ -181,7 +181,7 @@ func TestANewRouterFindsTheAgentsAsTheyWere(t *testing.T) {
 }
 
 func TestAnAgentStateIsWrittenOnlyWhenItChanges(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, keepingStates())
 	h.stored("ann", 1)
 	h.ready("ann")
 	want := func(state, reason string) {
@@ -245,4 +245,23 @@ func TestReconcilingTakesUpChatsRoutingWasNotToldOfAndLetsGoOfChatsEndedUnseen(t
 	}
 	h.wantChats("ann")
 	h.wantOffers("ann", unseen.ID)
+}
+
+func TestARouterNotKeepingAgentsStatesRecordsNoneAndRestoresNone(t *testing.T) {
+	h := newHarness(t)
+	h.stored("ann", 1)
+	h.ready("ann")
+	if states, err := h.store.AgentStates(h.ctx); err != nil || len(states) != 0 {
+		t.Fatalf("recorded states = %+v, %v; want none", states, err)
+	}
+	if err := h.store.PutAgentState(h.ctx, chat.AgentState{AgentID: "ann", State: routing.StateReady}); err != nil {
+		t.Fatal(err)
+	}
+	r := h.restart()
+	if err := r.Restore(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := r.View("ann"); v.State != routing.StateLoggedOut {
+		t.Errorf("after a restart ann is %s, want logged out until her console comes back", v.State)
+	}
 }

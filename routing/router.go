@@ -13,11 +13,12 @@
 // lock of its own, taken before the Router's and held from a decision about
 // the chat until the events announcing it are stored.
 //
-// The Router keeps its decisions in memory and records in the store only
-// what the next Router needs to go on where it stopped: the agents' states
-// (the chats' own states are in their logs). Nodes sharing a store elect
-// one Router for all of them (package cluster); the rest of a node reaches
-// routing through Interface, whichever node runs it.
+// The Router keeps its decisions in memory. Nodes sharing a store elect one
+// Router for all of them (package cluster), and a Router that takes over
+// from another must find the agents as they were: with
+// Options.KeepAgentStates it records the agents' states in the store and
+// restores them (the chats' own states are in their logs). The rest of a
+// node reaches routing through Interface, whichever node runs it.
 package routing
 
 import (
@@ -45,6 +46,7 @@ type Router struct {
 	now          func() time.Time
 	tick         time.Duration // how often Run checks inactivity (estimates every 5 ticks)
 	reconcile    time.Duration // how often Run compares its chats with the store's; 0 never
+	keepStates   bool          // record agents' states in the store and restore them
 
 	restoreOnce sync.Once
 	// recordMu orders the writes of agents' states: each writes the state
@@ -128,6 +130,13 @@ type Options struct {
 	// every chat through its own service needs it not; the leader of nodes
 	// sharing a store does, as the news of another node can be lost.
 	Reconcile time.Duration
+	// KeepAgentStates records every agent's state (ready, not ready and
+	// why; none once logged out) in the store, and has Restore log the
+	// recorded agents back in as they were. For the leader of nodes
+	// sharing a store, whose agents stay connected to the other nodes
+	// when it changes. A node of its own leaves it off: after a restart
+	// its agents come back not ready, as their consoles reconnect.
+	KeepAgentStates bool
 }
 
 // New returns a Router over the chat service and registers it with it.
@@ -137,7 +146,8 @@ func New(svc *chat.Service, log *slog.Logger, o Options) *Router {
 	}
 	r := &Router{
 		svc: svc, log: log, offerTimeout: o.OfferTimeout, now: svc.Now, tick: time.Second, reconcile: o.Reconcile,
-		agents: map[string]*agentState{}, chats: map[string]*routed{}, times: map[queueKey]*handleTimes{},
+		keepStates: o.KeepAgentStates,
+		agents:     map[string]*agentState{}, chats: map[string]*routed{}, times: map[queueKey]*handleTimes{},
 		queuedN: map[queueKey]int{},
 	}
 	svc.Waits = r
@@ -209,7 +219,8 @@ func (r *Router) Run(ctx context.Context) error {
 	}
 }
 
-// restore loads the agents' recorded states, then every live chat: waiting
+// restore loads the agents' recorded states (if it keeps them), then every
+// live chat: waiting
 // ones back into their queues in order of arrival, assigned ones back to
 // their agents. Customers and agents may already be at work meanwhile:
 // chats requested since are routed already, agents who logged in since are
@@ -235,6 +246,9 @@ func (r *Router) restore(ctx context.Context) error {
 // logged in before the restore) keeps what they said since; one disabled
 // or gone is forgotten.
 func (r *Router) restoreAgents(ctx context.Context) ([]string, error) {
+	if !r.keepStates {
+		return nil, nil
+	}
 	states, err := r.svc.Store.AgentStates(ctx)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 -- Routing's record of each logged-in agent: ready or not ready, and why. A
--- restarted router finds its agents as they were; an agent who logged out
--- has no row.
+-- router that keeps agents' states (the leader of nodes sharing a store)
+-- writes it, and the next one finds the agents as they were; an agent who
+-- logged out has no row. Every store has it: one contract for all.
 CREATE TABLE agent_states (
 	agent_id TEXT PRIMARY KEY,
 	state    TEXT NOT NULL,
