@@ -157,16 +157,18 @@ func TestMultiNodeKillsLoseNoAcknowledgedMessage(t *testing.T) {
 		return
 	}
 
-	var resent, reconnects int
+	var resent, deduped, reconnects int
 	for _, c := range customers {
 		resent += c.resentCount()
 	}
 	for _, a := range agents {
 		resent += a.resentCount()
+		deduped += a.dedupedCount()
 		reconnects += a.reconnectCount()
 	}
-	t.Logf("%d messages acknowledged in %d chats; %d requests sent again after an attempt of unknown outcome; %d agent stream reconnects",
-		acknowledged(customers, agents), len(customers), resent, reconnects)
+	t.Logf("%d messages acknowledged in %d chats; %d requests sent again after an attempt of unknown outcome "+
+		"(%d agent answers found stored by their resend); %d agent stream reconnects",
+		acknowledged(customers, agents), len(customers), resent, deduped, reconnects)
 	for _, c := range customers {
 		owner := ownerOf(agents, c.chatID)
 		if owner == nil {
@@ -512,6 +514,7 @@ type mnAgent struct {
 	acked      map[string][]string  // chat → answers stored, in order
 	tried      map[string]time.Time // offers accepted lately, not yet seen as ours
 	resent     int
+	deduped    int
 	reconnects int
 }
 
@@ -689,20 +692,38 @@ func (a *mnAgent) unanswered() map[string][]string {
 // answer stored whose acknowledgement was lost is acknowledged with
 // nothing new stored.
 func (a *mnAgent) reply(ctx context.Context, chatID, id string) bool {
+	var stored []client.Event
 	unsure, err := a.cl.failover(ctx, agentNodes, func(actx context.Context, n int) error {
-		_, err := a.api[n-1].Send(actx, chatID, client.Message(id, "answer "+id))
+		var err error
+		stored, err = a.api[n-1].Send(actx, chatID, client.Message(id, "answer "+id))
 		return err
 	})
 	a.mu.Lock()
 	a.resent += unsure
 	if err == nil {
 		a.acked[chatID] = append(a.acked[chatID], id)
+		if len(stored) == 0 {
+			a.deduped++
+		}
 	}
 	a.mu.Unlock()
-	if err != nil && ctx.Err() == nil {
+	switch {
+	case err != nil && ctx.Err() == nil:
 		a.t.Errorf("%s: answer %s: %v", a.name, id, err)
+	case err == nil && len(stored) > 0 && (len(stored) != 1 || stored[0].MsgID != id):
+		a.t.Errorf("%s: answer %s stored as %+v, want that one message", a.name, id, stored)
+	case err == nil && len(stored) == 0 && unsure == 0:
+		a.t.Errorf("%s: answer %s, sent once, stored nothing", a.name, id)
 	}
 	return err == nil
+}
+
+// dedupedCount is how many answers were acknowledged by a resend that
+// stored nothing: an attempt before had stored them, unacknowledged.
+func (a *mnAgent) dedupedCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.deduped
 }
 
 // describe tells what the agent knows of a chat and of its routing, for a
