@@ -56,7 +56,8 @@ const resumeTimeout = 30 * time.Second
 //
 // In the middle of the conversations node 3 is killed with SIGKILL, then,
 // once every chat has gone on without it and it has been started again
-// and rejoined, node 2: the agents' node, and routing's (it starts first).
+// and rejoined, node 2: the agents' node, and routing's leader (it starts
+// first; /metrics must say it leads, and that another node does after it).
 // Clients whose node died go on through the others, sending again what was
 // not acknowledged with the same msg_id, as the SDKs do; a customer who
 // arrives while a node is down must be routed to an agent all the same.
