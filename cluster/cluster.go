@@ -281,8 +281,8 @@ func (n *Node) lead(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			n.stepDown(l, stopNews, stopCalls, true)
 			n.log.Info("routing leadership given up: shutting down")
+			n.stepDown(l, stopNews, stopCalls, true)
 			return
 		case err := <-ran:
 			ran <- err // for stepDown's wait
@@ -294,8 +294,8 @@ func (n *Node) lead(ctx context.Context) {
 				if ctx.Err() != nil {
 					continue // shutting down: handled above
 				}
+				n.log.Warn("routing lock lost: stepping down", "err", err)
 				n.stepDown(l, stopNews, stopCalls, false)
-				n.log.Warn("routing lock lost: stepped down", "err", err)
 				return
 			}
 		}

@@ -29,6 +29,12 @@ const (
 	waitLimit = 20 * time.Second
 )
 
+// What a node of a deployment is made of.
+var (
+	_ cluster.Lock      = (*postgres.Leadership)(nil)
+	_ cluster.Transport = (*natsbus.Bus)(nil)
+)
+
 // Short intervals: an election takes a fraction of a second here.
 var timing = cluster.Options{
 	TryEvery:     50 * time.Millisecond,
