@@ -22,6 +22,9 @@ import (
 // Prefix is the path the agent API lives under.
 const Prefix = "/agent/api/v1/"
 
+// DefaultRelook is Handler.Relook's default: the customer poll's hold.
+const DefaultRelook = 10 * time.Second
+
 // Handler serves the agent API.
 type Handler struct {
 	Service *chat.Service
@@ -35,6 +38,12 @@ type Handler struct {
 	// EmbeddedTURN is the relay of the embedded TURN server, given to
 	// entries with turn: {embedded: true}; nil when none runs.
 	EmbeddedTURN *rtc.Relay
+	// Relook is how often a stream reads its chats again without being
+	// woken (default DefaultRelook), as a customer's poll looks again at
+	// its timeout: a wake-up lost with the node that would have published
+	// it delays the agent by at most this. (Routing's view needs no such
+	// look: a new routing leader wakes every agent.)
+	Relook time.Duration
 
 	mux       *http.ServeMux
 	quit      chan struct{}
@@ -44,7 +53,7 @@ type Handler struct {
 // New returns the agent API handler.
 func New(svc *chat.Service, router routing.Interface, blobs chat.Blobs, log *slog.Logger) *Handler {
 	h := &Handler{Service: svc, Router: router, Blobs: blobs, Log: log, TokenTTL: 12 * time.Hour,
-		MaxBody: chat.MaxEventsBody, quit: make(chan struct{})}
+		MaxBody: chat.MaxEventsBody, Relook: DefaultRelook, quit: make(chan struct{})}
 	h.routes()
 	return h
 }

@@ -154,6 +154,7 @@ type env struct {
 type options struct {
 	offerTimeout time.Duration
 	embeddedTURN *rtc.Relay
+	relook       time.Duration
 	routingDown  *routingSwitch
 }
 
@@ -166,6 +167,10 @@ func offerTimeout(d time.Duration) option { return func(o *options) { o.offerTim
 // embeddedTURN is the relay of an embedded TURN server, as a node running
 // one gives both APIs.
 func embeddedTURN(r *rtc.Relay) option { return func(o *options) { o.embeddedTURN = r } }
+
+// relook sets how often streams look again at their chats unwoken (default
+// the handler's).
+func relook(d time.Duration) option { return func(o *options) { o.relook = d } }
 
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
@@ -199,6 +204,9 @@ func newEnv(t *testing.T, opts ...option) *env {
 	}
 	api := agentapi.New(svc, ri, blobs, log)
 	api.EmbeddedTURN = o.embeddedTURN
+	if o.relook > 0 {
+		api.Relook = o.relook
+	}
 	customers := clientweb.New(svc, blobs, log)
 	customers.EmbeddedTURN = o.embeddedTURN
 	customers.PollTimeout = 300 * time.Millisecond

@@ -87,6 +87,12 @@ func (st *agentStream) run(ctx context.Context) error {
 	}
 	ping := time.NewTicker(30 * time.Second)
 	defer ping.Stop()
+	every := st.h.Relook
+	if every <= 0 {
+		every = DefaultRelook
+	}
+	relook := time.NewTicker(every)
+	defer relook.Stop()
 	// retry is set while routing is unavailable: the view is asked for
 	// again a moment later (a new routing leader also wakes every agent).
 	var retry <-chan time.Time
@@ -126,6 +132,12 @@ func (st *agentStream) run(ctx context.Context) error {
 		}
 		select {
 		case <-st.wake:
+		case <-relook.C:
+			for topic := range st.watches {
+				if strings.HasPrefix(topic, "chat.") {
+					st.mark(topic)
+				}
+			}
 		case <-retry:
 			retry = nil
 			st.mark(agentTopic)

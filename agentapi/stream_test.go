@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
+	"github.com/parley-chat/parley/chat"
 )
 
 // routingWith reports whether a message is a routing message for which
@@ -301,5 +303,55 @@ func TestClosingTheHandlerEndsEveryStream(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// storeUnwoken stores a message of the chat's customer without waking
+// anyone, as a node killed between its commit and its wake-up leaves it.
+func storeUnwoken(t *testing.T, e *env, chatID, msgID string) {
+	t.Helper()
+	ev := chat.Event{ChatID: chatID, PartyID: chatID, Type: chat.TypeMessage, MsgID: msgID, Time: time.Now(),
+		Payload: chat.Payload{Msg: "lost wake-up", MsgText: "lost wake-up"}}
+	if _, err := e.store.Append(t.Context(), chatID, []chat.Event{ev}, chat.SessionUpdate{}); err != nil {
+		t.Fatalf("append: %v", err)
+	}
+}
+
+func TestTheStreamLooksAgainWithoutAWakeUp(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, relook(100*time.Millisecond))
+	a := e.login(alice)
+	a.ready()
+	_, v := a.chatWith(webApp)
+	s := a.stream("")
+	s.eventsUntil(v.ChatID, v.LastSeq)
+
+	storeUnwoken(t, e, v.ChatID, "unwoken-1")
+	evs := s.eventsUntil(v.ChatID, v.LastSeq+1)
+	if len(evs) != 1 || evs[0].str("msg_id") != "unwoken-1" {
+		t.Errorf("stream gave %v, want the message stored without a wake-up", evs)
+	}
+}
+
+func TestAResentMessageWakesTheStream(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, relook(time.Hour)) // only a wake-up brings the message in time
+	a := e.login(alice)
+	a.ready()
+	c, v := a.chatWith(webApp)
+	s := a.stream("")
+	s.eventsUntil(v.ChatID, v.LastSeq)
+
+	// The customer got no answer for the first send: it sends again.
+	storeUnwoken(t, e, v.ChatID, "resent-1")
+	if r := c.call("POST", "chats/"+v.ChatID+"/events", `{"events":[{"event":"chat_session_message","msg_id":"resent-1","msg":"lost wake-up"}]}`); r.status != http.StatusOK {
+		t.Fatalf("resend: %d %s", r.status, r.body)
+	}
+	evs := s.eventsUntil(v.ChatID, v.LastSeq+1)
+	if len(evs) != 1 || evs[0].str("msg_id") != "resent-1" {
+		t.Errorf("stream gave %v, want the message once", evs)
+	}
+	if n := len(ofType(a.transcript(v.ChatID, v.LastSeq), "chat_session_message")); n != 1 {
+		t.Errorf("the transcript holds %d messages after the resend, want 1", n)
 	}
 }

@@ -224,9 +224,14 @@ func (s *Service) Append(ctx context.Context, chatID string, evs []Event, u Sess
 	if err != nil {
 		return nil, fmt.Errorf("append events: %w", err)
 	}
-	if len(stored) > 0 || !u.End.IsZero() {
+	// A batch that stores nothing new is a resend of one whose answer was
+	// lost, and its wake-ups may have been lost with it: the node that
+	// stored it may have died between its commit and its publish. Readers
+	// are woken again for it, so that a client's resend completes what its
+	// first send began; resends are rare and wake-ups cheap.
+	if len(evs) > 0 || !u.End.IsZero() {
 		s.publish(ctx, chatID)
-		if !u.End.IsZero() || !allOwn(stored) {
+		if !u.End.IsZero() || !allOwn(evs) {
 			s.publishTo(ctx, CustomerTopic(chatID), chatID)
 		}
 	}

@@ -88,7 +88,8 @@ type server struct {
 
 // startServer starts `parley serve` on a free loopback port, by default
 // with a fresh data directory, a 2 s poll timeout and text logs; args add flags or
-// replace those (--data <dir> restarts on an existing directory). It returns
+// replace those (--data <dir> restarts on an existing directory, --addr on
+// a given address). It returns
 // once the server is listening and /readyz answers 200. The server is
 // stopped with SIGTERM when the test ends, and its log shows if the test
 // failed.
@@ -118,7 +119,10 @@ func startServer(t *testing.T, args ...string) *server {
 
 func tryStart(t *testing.T, args []string) (*server, error) {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := lastFlag(args, "--addr") // a node restarted where it was
+	if addr == "" {
+		addr = freeAddr(t)
+	}
 	all := append([]string{"serve", "--addr", addr}, args...)
 	scheme := "http"
 	if lastFlag(args, "--tls-cert") != "" || lastFlag(args, "--acme-domain") != "" {
@@ -146,7 +150,7 @@ func tryStart(t *testing.T, args []string) (*server, error) {
 			s.wait(t)
 		}
 		if t.Failed() {
-			t.Logf("parley %s (exit code %d) logged:\n%s", strings.Join(all, " "), s.cmd.ProcessState.ExitCode(), s.stderr)
+			t.Logf("parley %s (exit code %d) logged:\n%s", strings.Join(all, " "), s.cmd.ProcessState.ExitCode(), shortLog(t, s.log()))
 		}
 	})
 	if err := s.waitReady(); err != nil {
@@ -258,6 +262,40 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// maxLogLines is how much of a server's log a failed test shows whole.
+const maxLogLines = 500
+
+// shortLog returns a server's log for a failed test's output. A long one
+// (a load test's access lines) is kept whole in a file, and shown without
+// its access lines of answered requests.
+func shortLog(t *testing.T, log string) string {
+	t.Helper()
+	lines := strings.SplitAfter(log, "\n")
+	if len(lines) <= maxLogLines {
+		return log
+	}
+	f, err := os.CreateTemp("", "parley-e2e-*.log")
+	if err == nil {
+		_, err = f.WriteString(log)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	var b strings.Builder
+	if err != nil {
+		fmt.Fprintf(&b, "(the whole log could not be kept: %v)\n", err)
+	} else {
+		fmt.Fprintf(&b, "(%d lines, kept whole in %s; access lines of answers below 500 left out)\n", len(lines), f.Name())
+	}
+	for _, l := range lines {
+		access := strings.Contains(l, "msg=request ") || strings.Contains(l, `"msg":"request"`)
+		if !access || strings.Contains(l, "status=5") || strings.Contains(l, `"status":5`) {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }
 
 // lastFlag returns the value of the last --name in args, in either form.

@@ -43,7 +43,7 @@ type Options struct {
 	Store        string        // PostgreSQL URL (postgres://…) shared by nodes; "" for SQLite in Data
 	Bus          string        // NATS URL (nats://…) shared by nodes; "" for the in-process bus
 	Files        string        // "" files in Data; "nats" in a JetStream object store on Bus's server; or a nats:// URL (natsfiles.ParseURL)
-	PollTimeout  time.Duration // how long an idle poll is held
+	PollTimeout  time.Duration // how long an idle poll is held, and how often an agent stream looks again unwoken
 	ConfigFile   string        // optional YAML file applied at start
 	OfferTimeout time.Duration // how long an agent has to accept an offer
 	PushGrace    time.Duration // how long an event waits for a poll before a push (default 10 s)
@@ -152,6 +152,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	if o.PollTimeout > 0 {
 		s.client.PollTimeout = o.PollTimeout
+		s.agents.Relook = o.PollTimeout
 	}
 	if o.Limits != nil {
 		s.client.Limits = *o.Limits
