@@ -83,7 +83,23 @@ type interest struct {
 	ready    chan struct{}      // closed once the subscription is in place (or failed)
 }
 
-type watcher struct{ ch chan struct{} }
+// watcher is woken through its channel, or by calling fn when it has one.
+type watcher struct {
+	ch chan struct{}
+	fn func()
+}
+
+// poke wakes w; a channel with a wake-up waiting keeps that one.
+func (w *watcher) poke() {
+	if w.fn != nil {
+		w.fn()
+		return
+	}
+	select {
+	case w.ch <- struct{}{}:
+	default:
+	}
+}
 
 // Open connects to the NATS server(s) at url (comma-separated for several)
 // and returns a bus on that connection. It fails when no server answers;
@@ -162,8 +178,23 @@ func (b *Bus) Publish(_ context.Context, topic string) error {
 // subscription (or the connection is down, and a reconnect will wake the
 // watcher): a Publish on any node from then on wakes it.
 func (b *Bus) Watch(topic string) (<-chan struct{}, func()) {
-	subj := b.subject(topic)
 	w := &watcher{ch: make(chan struct{}, 1)}
+	return w.ch, b.add(topic, w)
+}
+
+// WatchFunc calls fn after each wake-up of topic until stop is called,
+// from the bus's dispatching goroutine (or the publisher's) under its
+// lock: fn must return at once and not call the bus. It costs no
+// goroutine of the watcher's, which is what lets a node hold tens of
+// thousands of parked long polls.
+func (b *Bus) WatchFunc(topic string, fn func()) (stop func()) {
+	return b.add(topic, &watcher{fn: fn})
+}
+
+// add registers w for topic and subscribes when it is the topic's first
+// watcher on this node; it returns when the server has the subscription.
+func (b *Bus) add(topic string, w *watcher) func() {
+	subj := b.subject(topic)
 	b.mu.Lock()
 	t, existing := b.topics[subj]
 	if !existing {
@@ -188,7 +219,7 @@ func (b *Bus) Watch(topic string) (<-chan struct{}, func()) {
 		b.subscribe(subj, t)
 	}
 	var once sync.Once
-	return w.ch, func() { once.Do(func() { b.unwatch(subj, t, w) }) }
+	return func() { once.Do(func() { b.unwatch(subj, t, w) }) }
 }
 
 // subscribe subscribes to subj for t, outside the lock: it talks to the
@@ -252,10 +283,7 @@ func (b *Bus) wake(subj string) {
 	defer b.mu.RUnlock()
 	if t := b.topics[subj]; t != nil {
 		for w := range t.watchers {
-			select {
-			case w.ch <- struct{}{}:
-			default:
-			}
+			w.poke()
 		}
 	}
 }
@@ -267,10 +295,7 @@ func (b *Bus) wakeAll() {
 	defer b.mu.RUnlock()
 	for _, t := range b.topics {
 		for w := range t.watchers {
-			select {
-			case w.ch <- struct{}{}:
-			default:
-			}
+			w.poke()
 		}
 	}
 }

@@ -137,3 +137,35 @@ func BenchmarkPublish(b *testing.B) {
 		}
 	}
 }
+
+func TestAFuncWatcherIsCalledForEveryNodesPublishUntilStopped(t *testing.T) {
+	// Parked long polls watch with a function, not a goroutine each.
+	url, prefix := natstest.URL(t), natstest.Prefix()
+	a, b := open(t, url, prefix), open(t, url, prefix)
+	topic := chat.ChatTopic("parked")
+	calls := make(chan struct{}, 16)
+	stop := b.WatchFunc(topic, func() { calls <- struct{}{} })
+	for _, from := range []*natsbus.Bus{a, b} {
+		if err := from.Publish(t.Context(), topic); err != nil {
+			t.Fatalf("Publish: %v", err)
+		}
+		select {
+		case <-calls:
+		case <-time.After(5 * time.Second):
+			t.Fatal("function watcher not called after a publish")
+		}
+	}
+	stop()
+	stop() // twice is harmless
+	if err := a.Publish(t.Context(), topic); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	if err := a.Publish(t.Context(), chat.ChatTopic("other")); err != nil { // the server has handled the first
+		t.Fatalf("Publish: %v", err)
+	}
+	select {
+	case <-calls:
+		t.Fatal("function watcher called after stop")
+	case <-time.After(200 * time.Millisecond):
+	}
+}
