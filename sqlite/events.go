@@ -28,8 +28,9 @@ func (s *Store) Append(ctx context.Context, chatID string, evs []chat.Event, u c
 func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat.SessionUpdate) ([]chat.Event, int64, error) {
 	last, ended, known := s.knownLast(chatID)
 	if !known {
-		err := tx.Stmt(s.st.lastSeq).QueryRow(chatID).Scan(&last)
-		if errors.Is(err, sql.ErrNoRows) {
+		var endedAt int64
+		err := tx.Stmt(s.st.lastSeq).QueryRow(chatID).Scan(&endedAt, &last)
+		if errors.Is(err, sql.ErrNoRows) || endedAt != 0 {
 			ended = true
 		} else if err != nil {
 			return nil, 0, err
@@ -55,7 +56,7 @@ func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat
 			stored = append(stored, ev)
 		}
 	}
-	if err := s.updateSession(tx, chatID, last, u); err != nil {
+	if err := s.updateSession(tx, chatID, u); err != nil {
 		return nil, 0, err
 	}
 	s.groupLast[chatID] = groupSeq{last: last, ended: !u.End.IsZero()}
@@ -97,14 +98,12 @@ func dedupKey(ev *chat.Event) any {
 	return nil
 }
 
-func (s *Store) updateSession(tx *sql.Tx, chatID string, last int64, u chat.SessionUpdate) error {
+// updateSession applies u to the session row. Most appends (messages,
+// receipts, typing) change nothing in it, the last sequence being that of
+// the newest event, and leave the row alone.
+func (s *Store) updateSession(tx *sql.Tx, chatID string, u chat.SessionUpdate) error {
 	if u == (chat.SessionUpdate{}) {
-		// Most appends (messages, receipts, typing) change nothing but the
-		// last sequence. Naming no indexed column (case_id, ended), the
-		// statement leaves the session's indexes alone: setting them to
-		// themselves would rewrite their entries.
-		_, err := tx.Stmt(s.st.setLastSeq).Exec(last, chatID)
-		return err
+		return nil
 	}
 	var ended int64
 	if !u.End.IsZero() {
@@ -122,11 +121,11 @@ func (s *Store) updateSession(tx *sql.Tx, chatID string, last int64, u chat.Sess
 	if u.EWT != nil {
 		ewt = sql.NullInt64{Int64: int64(*u.EWT), Valid: true}
 	}
-	_, err := tx.Stmt(s.st.updateSession).Exec(last, u.State, u.State, ewt, caseID, agentID, ended, ended, chatID)
+	_, err := tx.Stmt(s.st.updateSession).Exec(u.State, u.State, ewt, caseID, agentID, ended, ended, chatID)
 	return err
 }
 
-const updateSessionSQL = `UPDATE sessions SET last_seq = ?,
+const updateSessionSQL = `UPDATE sessions SET
 		state = CASE WHEN ? <> '' THEN ? ELSE state END,
 		ewt = coalesce(?, ewt),
 		case_id = coalesce(?, case_id),

@@ -11,8 +11,18 @@ import (
 	"github.com/parley-chat/parley/chat"
 )
 
+// sessionColumns are what scanSession reads. The last sequence is not a
+// column: it is that of the chat's newest event (migration 0006).
 const sessionColumns = `id, tenant, app_id, client_id, state, ewt, phone_number, from_name,
-	parameters, case_id, created, ended, last_seq, cursor, push_kind, push_token, push_topic, agent_id`
+	parameters, case_id, created, ended, ` + lastSeqOfSession + `, cursor, push_kind, push_token, push_topic, agent_id`
+
+// lastSeqOfSession is the sequence of the newest event of the session of
+// the row being read: one seek in the events' primary key.
+const lastSeqOfSession = `coalesce((SELECT seq FROM events WHERE chat_id = sessions.id ORDER BY seq DESC LIMIT 1), 0)`
+
+// insertSessionColumns are the columns CreateSession writes.
+const insertSessionColumns = `id, tenant, app_id, client_id, state, ewt, phone_number, from_name,
+	parameters, case_id, created, ended, cursor, push_kind, push_token, push_topic, agent_id`
 
 // CreateSession stores a new live session and its first events.
 func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []chat.Event) ([]chat.Event, error) {
@@ -22,8 +32,8 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []ch
 	}
 	var stored []chat.Event
 	err := s.execAfter(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO sessions (`+sessionColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', '', '', ?)`,
+		_, err := tx.Exec(`INSERT INTO sessions (`+insertSessionColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', '', '', ?)`,
 			sess.ID, sess.Tenant, sess.AppID, sess.ClientID, sess.State, sess.EWT,
 			sess.PhoneNumber, sess.From, params, sess.CaseID, sess.Created.UnixMilli(), sess.AgentID)
 		if isUnique(err) {

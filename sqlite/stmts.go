@@ -17,7 +17,6 @@ type statements struct {
 	savepoint, release, rollbackTo *sql.Stmt
 	lastSeq, insertEvent           *sql.Stmt
 	updateSession, setCursor       *sql.Stmt
-	setLastSeq                     *sql.Stmt
 
 	// On the read pool, prepared on each connection as it is used.
 	session, liveSession, events, sessionExists *sql.Stmt
@@ -36,10 +35,9 @@ func (s *Store) prepare(ctx context.Context) error {
 		savepoint:     prep(s.write, `SAVEPOINT op`),
 		release:       prep(s.write, `RELEASE op`),
 		rollbackTo:    prep(s.write, `ROLLBACK TO op`),
-		lastSeq:       prep(s.write, `SELECT last_seq FROM sessions WHERE id = ? AND ended = 0`),
+		lastSeq:       prep(s.write, `SELECT ended, `+lastSeqOfSession+` FROM sessions WHERE id = ?`),
 		insertEvent:   prep(s.write, insertEventSQL),
 		updateSession: prep(s.write, updateSessionSQL),
-		setLastSeq:    prep(s.write, `UPDATE sessions SET last_seq = ? WHERE id = ?`),
 		setCursor:     prep(s.write, `UPDATE sessions SET cursor = max(cursor, ?) WHERE id = ?`),
 
 		session: prep(s.read, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`),
@@ -53,7 +51,7 @@ func (s *Store) prepare(ctx context.Context) error {
 }
 
 func (st *statements) close() {
-	for _, s := range []*sql.Stmt{st.savepoint, st.release, st.rollbackTo, st.lastSeq, st.insertEvent, st.updateSession, st.setCursor, st.setLastSeq,
+	for _, s := range []*sql.Stmt{st.savepoint, st.release, st.rollbackTo, st.lastSeq, st.insertEvent, st.updateSession, st.setCursor,
 		st.session, st.liveSession, st.events, st.sessionExists} {
 		if s != nil {
 			s.Close()
