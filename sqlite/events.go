@@ -39,25 +39,46 @@ func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat
 	if ended {
 		return nil, 0, chat.ErrNotFound
 	}
+	var keys *dedupSet // the chat's msg_ids (dedup.go), read at the first one
 	stored := make([]chat.Event, 0, len(evs))
 	insert := tx.Stmt(s.st.insertEvent)
 	for _, ev := range evs {
+		key, h := ev.DedupKey(), uint64(0)
+		if key != "" {
+			var err error
+			if keys == nil {
+				if keys, err = s.dedup.set(tx, s.st.loadDedup, chatID); err != nil {
+					return nil, 0, err
+				}
+			}
+			h = s.dedup.hash(key)
+			if dup, err := s.seen(tx, keys, chatID, key, h); err != nil {
+				return nil, 0, err
+			} else if dup {
+				continue
+			}
+		}
 		ev.ChatID, ev.Seq = chatID, last+1
 		payload, err := json.Marshal(ev.Payload)
 		if err != nil {
 			return nil, 0, fmt.Errorf("encode payload: %w", err)
 		}
-		res, err := insert.Exec(chatID, ev.Seq, ev.Type, ev.PartyID, ev.MsgID, dedupKey(&ev), ev.Time.UnixMilli(), payload)
-		if err != nil {
+		var dedupKey any // NULL for the events that have none
+		if key != "" {
+			keys.keys[h] = struct{}{} // before the insert: never fewer keys than the log
+			dedupKey = key
+		}
+		if _, err := insert.Exec(chatID, ev.Seq, ev.Type, ev.PartyID, ev.MsgID, dedupKey, ev.Time.UnixMilli(), payload); err != nil {
 			return nil, 0, err
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			last++
-			stored = append(stored, ev)
-		}
+		last++
+		stored = append(stored, ev)
 	}
 	if err := s.updateSession(tx, chatID, u); err != nil {
 		return nil, 0, err
+	}
+	if !u.End.IsZero() {
+		s.dedup.forget(chatID) // no more appends
 	}
 	s.groupLast[chatID] = groupSeq{last: last, ended: !u.End.IsZero()}
 	return stored, last, nil
@@ -88,15 +109,7 @@ func (s *Store) knownLast(chatID string) (last int64, ended, ok bool) {
 }
 
 const insertEventSQL = `INSERT INTO events (chat_id, seq, type, party_id, msg_id, dedup_key, created, payload)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING`
-
-// dedupKey is the column value of an event's DedupKey: NULL when it has none.
-func dedupKey(ev *chat.Event) any {
-	if k := ev.DedupKey(); k != "" {
-		return k
-	}
-	return nil
-}
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 
 // updateSession applies u to the session row. Most appends (messages,
 // receipts, typing) change nothing in it, the last sequence being that of

@@ -42,6 +42,7 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []ch
 		if err != nil {
 			return err
 		}
+		s.dedup.fresh(sess.ID)
 		stored, _, err = s.appendEvents(tx, sess.ID, first, chat.SessionUpdate{})
 		return err
 	}, func() { s.live.created(sess, params, stored) })

@@ -17,6 +17,7 @@ type statements struct {
 	savepoint, release, rollbackTo *sql.Stmt
 	lastSeq, insertEvent           *sql.Stmt
 	updateSession, setCursor       *sql.Stmt
+	loadDedup, findDedup           *sql.Stmt
 
 	// On the read pool, prepared on each connection as it is used.
 	session, liveSession, events, sessionExists *sql.Stmt
@@ -39,6 +40,9 @@ func (s *Store) prepare(ctx context.Context) error {
 		insertEvent:   prep(s.write, insertEventSQL),
 		updateSession: prep(s.write, updateSessionSQL),
 		setCursor:     prep(s.write, `UPDATE sessions SET cursor = max(cursor, ?) WHERE id = ?`),
+		loadDedup:     prep(s.write, `SELECT dedup_key FROM events WHERE chat_id = ? AND dedup_key IS NOT NULL`),
+		// Newest first: a resend follows its first send closely.
+		findDedup: prep(s.write, `SELECT 1 FROM events WHERE chat_id = ? AND dedup_key = ? ORDER BY seq DESC LIMIT 1`),
 
 		session: prep(s.read, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`),
 		liveSession: prep(s.read, `SELECT `+sessionColumns+` FROM sessions
@@ -51,7 +55,7 @@ func (s *Store) prepare(ctx context.Context) error {
 }
 
 func (st *statements) close() {
-	for _, s := range []*sql.Stmt{st.savepoint, st.release, st.rollbackTo, st.lastSeq, st.insertEvent, st.updateSession, st.setCursor,
+	for _, s := range []*sql.Stmt{st.savepoint, st.release, st.rollbackTo, st.lastSeq, st.insertEvent, st.updateSession, st.setCursor, st.loadDedup, st.findDedup,
 		st.session, st.liveSession, st.events, st.sessionExists} {
 		if s != nil {
 			s.Close()

@@ -53,6 +53,7 @@ type Store struct {
 	// stand; the writer's alone, emptied at each group (events.go).
 	groupLast map[string]groupSeq
 	groupAsk  bool       // a write of the group failed: groupLast may be wrong
+	dedup     dedupSets  // msg_ids of the chats written to (dedup.go); the writer's alone
 	st        statements // prepared (stmts.go)
 }
 
