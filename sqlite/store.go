@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/chat"
@@ -52,9 +53,10 @@ type Store struct {
 	// groupLast is where the logs written to by the group being committed
 	// stand; the writer's alone, emptied at each group (events.go).
 	groupLast map[string]groupSeq
-	groupAsk  bool       // a write of the group failed: groupLast may be wrong
-	dedup     dedupSets  // msg_ids of the chats written to (dedup.go); the writer's alone
-	st        statements // prepared (stmts.go)
+	groupAsk  bool         // a write of the group failed: groupLast may be wrong
+	dedup     dedupSets    // msg_ids of the chats written to (dedup.go); the writer's alone
+	st        statements   // prepared (stmts.go)
+	busy      atomic.Int64 // nanoseconds the writer was busy (WriterBusy)
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -170,6 +172,7 @@ func (s *Store) writer() {
 			s.drain(group)
 			return
 		}
+		start := time.Now()
 	gather:
 		for len(group) < maxGroup {
 			select {
@@ -180,8 +183,15 @@ func (s *Store) writer() {
 			}
 		}
 		s.commit(group)
+		s.busy.Add(int64(time.Since(start)))
 	}
 }
+
+// WriterBusy returns how long the writer has been busy since the store
+// opened: committing groups, and waiting for their fsyncs. Every append
+// goes through the one writer; once it is busy all the time, appends wait
+// in line and their latency grows with the queue.
+func (s *Store) WriterBusy() time.Duration { return time.Duration(s.busy.Load()) }
 
 // drain commits what is queued at shutdown.
 func (s *Store) drain(group []*op) {
