@@ -39,7 +39,7 @@ func TestDedupSets(t *testing.T) {
 				if err := st.Close(); err != nil {
 					t.Fatal(err)
 				}
-				return open(t, path)
+				return openTest(t, path)
 			},
 			[]string{"m2"}},
 		{"a msg_id of an undone write is stored when sent again",
@@ -75,7 +75,7 @@ func TestDedupSets(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "parley.db")
-			st := open(t, path)
+			st := openTest(t, path)
 			s := chat.Session{ID: "chat-1", ClientKey: chat.ClientKey{Tenant: "t", AppID: "a", ClientID: "c"}, State: chat.StateQueued, Created: time.Now()}
 			if _, err := st.CreateSession(t.Context(), s, []chat.Event{{ChatID: s.ID, Type: chat.TypeStatus, Time: time.Now()}}); err != nil {
 				t.Fatal(err)
@@ -106,7 +106,7 @@ func TestDedupSets(t *testing.T) {
 	}
 }
 
-func open(t *testing.T, path string) *Store {
+func openTest(t *testing.T, path string) *Store {
 	t.Helper()
 	st, err := Open(t.Context(), path)
 	if err != nil {

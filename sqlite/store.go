@@ -57,6 +57,7 @@ type Store struct {
 	groupAsk  bool         // a write of the group failed: groupLast may be wrong
 	dedup     dedupSets    // msg_ids of the chats written to (dedup.go); the writer's alone
 	st        statements   // prepared (stmts.go)
+	ckpt      checkpoints  // checkpoint.go
 	busy      atomic.Int64 // nanoseconds the writer was busy (WriterBusy)
 }
 
@@ -72,11 +73,18 @@ type op struct {
 
 // Open opens (creating if needed) the store at path and migrates its schema.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, ckptFrames, restartFrames)
+}
+
+// open is Open with the checkpoints' thresholds (checkpoint.go).
+func open(ctx context.Context, path string, ckptEvery, ckptRestart int) (*Store, error) {
 	// synchronous(FULL): an event is acknowledged only once it survives a
 	// power cut, not merely a process crash; group commits pay for it.
 	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + pragmas
-	write, err := sql.Open("sqlite", dsn+fmt.Sprintf("&_txlock=immediate&_pragma=cache_size(-%d)", writerCache))
+	// wal_autocheckpoint(0): checkpoints run on a connection of their own
+	// (checkpoint.go).
+	write, err := sql.Open("sqlite", dsn+fmt.Sprintf("&_txlock=immediate&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(0)", writerCache))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -92,16 +100,26 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
+	ckpt, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	ckpt.SetMaxOpenConns(1)
 	s := &Store{read: read, write: write, ops: make(chan *op, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{}),
-		reads: make(chan *readOp), groupLast: map[string]groupSeq{}}
+		reads: make(chan *readOp), groupLast: map[string]groupSeq{},
+		ckpt: checkpoints{db: ckpt, wake: make(chan struct{}, 1), finish: make(chan struct{}, 1), every: ckptEvery, restart: ckptRestart}}
 	if err := s.prepare(ctx); err != nil {
 		s.st.close()
 		read.Close()
 		write.Close()
+		ckpt.Close()
 		return nil, err
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go labeled("writer", s.writer)
+	go labeled("checkpointer", s.checkpointer)
 	s.startReaders()
 	return s, nil
 }
@@ -118,7 +136,9 @@ func (s *Store) Close() error {
 	s.wg.Wait()
 	s.readersWG.Wait()
 	s.st.close()
-	return errors.Join(s.read.Close(), s.write.Close())
+	// The connection closed last copies what is left of the log into the
+	// database file and removes the log.
+	return errors.Join(s.read.Close(), s.write.Close(), s.ckpt.db.Close())
 }
 
 // exec runs fn in the writer's next group commit and waits until that
@@ -190,6 +210,7 @@ func (s *Store) writer() {
 			}
 		}
 		s.commit(group)
+		s.afterCommit()
 		s.busy.Add(int64(time.Since(start)))
 	}
 }
