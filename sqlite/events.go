@@ -37,7 +37,7 @@ func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat
 		}
 	}
 	if ended {
-		return nil, 0, chat.ErrNotFound
+		return nil, 0, unchanged{chat.ErrNotFound}
 	}
 	var keys *dedupSet // the chat's msg_ids (dedup.go), read at the first one
 	stored := make([]chat.Event, 0, len(evs))

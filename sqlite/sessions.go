@@ -37,14 +37,14 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []ch
 			sess.ID, sess.Tenant, sess.AppID, sess.ClientID, sess.State, sess.EWT,
 			sess.PhoneNumber, sess.From, params, sess.CaseID, sess.Created.UnixMilli(), sess.AgentID)
 		if isUnique(err) {
-			return chat.ErrConflict
+			return unchanged{chat.ErrConflict}
 		}
 		if err != nil {
 			return err
 		}
 		s.dedup.fresh(sess.ID)
 		stored, _, err = s.appendEvents(tx, sess.ID, first, chat.SessionUpdate{})
-		return err
+		return changed(err) // the session row is written
 	}, func() { s.live.created(sess, params, stored) })
 	return stored, err
 }
