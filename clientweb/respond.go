@@ -60,6 +60,12 @@ func writeJSON(w http.ResponseWriter, v any) {
 	writeRaw(w, http.StatusOK, body)
 }
 
+// writeEmpty answers 200 with {}: what the methods that return nothing
+// answer, Send Events above all.
+func writeEmpty(w http.ResponseWriter) { writeRaw(w, http.StatusOK, emptyObject) }
+
+var emptyObject = []byte("{}")
+
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	noCache(w)
 	w.WriteHeader(status)
