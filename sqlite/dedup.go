@@ -52,9 +52,10 @@ type dedupSet struct {
 	touched time.Time
 }
 
-// set returns the chat's set, reading its keys from the log when the
-// writer has none.
-func (d *dedupSets) set(tx *sql.Tx, load *sql.Stmt, chatID string) (*dedupSet, error) {
+// set returns the chat's set, reading its keys from the log with load (the
+// statement loadDedup, in the writer's transaction) when the writer has
+// none.
+func (d *dedupSets) set(load *sql.Stmt, chatID string) (*dedupSet, error) {
 	if d.chats == nil {
 		d.seed, d.chats = maphash.MakeSeed(), map[string]*dedupSet{}
 	}
@@ -64,7 +65,7 @@ func (d *dedupSets) set(tx *sql.Tx, load *sql.Stmt, chatID string) (*dedupSet, e
 		return ds, nil
 	}
 	d.sweep(now)
-	rows, err := tx.Stmt(load).Query(chatID)
+	rows, err := load.Query(chatID)
 	if err != nil {
 		return nil, fmt.Errorf("read msg_ids: %w", err)
 	}
@@ -129,7 +130,7 @@ func (s *Store) seen(tx *sql.Tx, ds *dedupSet, chatID, key string, h uint64) (bo
 		return false, nil
 	}
 	var one int
-	err := tx.Stmt(s.st.findDedup).QueryRow(chatID, key).Scan(&one)
+	err := s.stmt(tx, s.st.findDedup).QueryRow(chatID, key).Scan(&one)
 	if err == sql.ErrNoRows {
 		return false, nil
 	}

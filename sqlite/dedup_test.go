@@ -60,7 +60,7 @@ func TestDedupSets(t *testing.T) {
 		{"a msg_id whose hash collides with one the chat holds is stored",
 			func(t *testing.T, st *Store, path, chatID string) *Store {
 				onWriter(t, st, func(tx *sql.Tx) error {
-					ds, err := st.dedup.set(tx, st.st.loadDedup, chatID)
+					ds, err := st.dedup.set(st.stmt(tx, st.st.loadDedup), chatID)
 					if err != nil {
 						return err
 					}

@@ -29,7 +29,7 @@ func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat
 	last, ended, known := s.knownLast(chatID)
 	if !known {
 		var endedAt int64
-		err := tx.Stmt(s.st.lastSeq).QueryRow(chatID).Scan(&endedAt, &last)
+		err := s.stmt(tx, s.st.lastSeq).QueryRow(chatID).Scan(&endedAt, &last)
 		if errors.Is(err, sql.ErrNoRows) || endedAt != 0 {
 			ended = true
 		} else if err != nil {
@@ -41,13 +41,13 @@ func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat
 	}
 	var keys *dedupSet // the chat's msg_ids (dedup.go), read at the first one
 	stored := make([]chat.Event, 0, len(evs))
-	insert := tx.Stmt(s.st.insertEvent)
+	insert := s.stmt(tx, s.st.insertEvent)
 	for _, ev := range evs {
 		key, h := ev.DedupKey(), uint64(0)
 		if key != "" {
 			var err error
 			if keys == nil {
-				if keys, err = s.dedup.set(tx, s.st.loadDedup, chatID); err != nil {
+				if keys, err = s.dedup.set(s.stmt(tx, s.st.loadDedup), chatID); err != nil {
 					return nil, 0, err
 				}
 			}
@@ -134,7 +134,7 @@ func (s *Store) updateSession(tx *sql.Tx, chatID string, u chat.SessionUpdate) e
 	if u.EWT != nil {
 		ewt = sql.NullInt64{Int64: int64(*u.EWT), Valid: true}
 	}
-	_, err := tx.Stmt(s.st.updateSession).Exec(u.State, u.State, ewt, caseID, agentID, ended, ended, chatID)
+	_, err := s.stmt(tx, s.st.updateSession).Exec(u.State, u.State, ewt, caseID, agentID, ended, ended, chatID)
 	return err
 }
 

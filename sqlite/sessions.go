@@ -50,13 +50,17 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []ch
 }
 
 // Session returns the session id.
-func (s *Store) Session(ctx context.Context, id string) (sess chat.Session, err error) {
+func (s *Store) Session(ctx context.Context, id string) (chat.Session, error) {
 	if sess, ok := s.live.session(id); ok && !s.closed() {
 		if c, ok := s.cursors.get(id); ok && c > sess.Cursor {
 			sess.Cursor = c
 		}
-		return sess, nil
+		return sess, nil // every send and poll: no allocation
 	}
+	return s.readSession(ctx, id)
+}
+
+func (s *Store) readSession(ctx context.Context, id string) (sess chat.Session, err error) {
 	err = s.onReader(ctx, func() error {
 		sess, err = s.scanSession(s.st.session.QueryRowContext(ctx, id))
 		return err

@@ -54,6 +54,26 @@ func (s *Store) prepare(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// stmt returns st bound to the writer's transaction tx, bound once per
+// transaction: tx.Stmt makes a new statement (and takes locks) at each
+// call, several times per append. Only the writer calls it; the Tx closes
+// the statements it made when it ends.
+func (s *Store) stmt(tx *sql.Tx, st *sql.Stmt) *sql.Stmt {
+	if s.txOf != tx {
+		clear(s.txStmts)
+		s.txOf = tx
+	}
+	if b := s.txStmts[st]; b != nil {
+		return b
+	}
+	b := tx.Stmt(st)
+	if s.txStmts == nil {
+		s.txStmts = map[*sql.Stmt]*sql.Stmt{}
+	}
+	s.txStmts[st] = b
+	return b
+}
+
 func (st *statements) close() {
 	for _, s := range []*sql.Stmt{st.savepoint, st.release, st.rollbackTo, st.lastSeq, st.insertEvent, st.updateSession, st.setCursor, st.loadDedup, st.findDedup,
 		st.session, st.liveSession, st.events, st.sessionExists} {

@@ -54,9 +54,11 @@ type Store struct {
 	// groupLast is where the logs written to by the group being committed
 	// stand; the writer's alone, emptied at each group (events.go).
 	groupLast map[string]groupSeq
-	groupAsk  bool         // a write of the group failed: groupLast may be wrong
-	dedup     dedupSets    // msg_ids of the chats written to (dedup.go); the writer's alone
-	st        statements   // prepared (stmts.go)
+	groupAsk  bool       // a write of the group failed: groupLast may be wrong
+	dedup     dedupSets  // msg_ids of the chats written to (dedup.go); the writer's alone
+	st        statements // prepared (stmts.go)
+	txOf      *sql.Tx    // the writer's transaction txStmts are bound to
+	txStmts   map[*sql.Stmt]*sql.Stmt
 	ckpt      checkpoints  // checkpoint.go
 	busy      atomic.Int64 // nanoseconds the writer was busy (WriterBusy)
 }
@@ -354,16 +356,16 @@ func (s *Store) runSavepoint(tx *sql.Tx, o *op) error {
 	if err := o.ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := tx.Stmt(s.st.savepoint).Exec(); err != nil {
+	if _, err := s.stmt(tx, s.st.savepoint).Exec(); err != nil {
 		return err
 	}
 	if err := changed(o.fn(tx)); err != nil {
-		if _, rbErr := tx.Stmt(s.st.rollbackTo).Exec(); rbErr != nil {
+		if _, rbErr := s.stmt(tx, s.st.rollbackTo).Exec(); rbErr != nil {
 			return errors.Join(err, rbErr)
 		}
-		_, rbErr := tx.Stmt(s.st.release).Exec()
+		_, rbErr := s.stmt(tx, s.st.release).Exec()
 		return errors.Join(err, rbErr)
 	}
-	_, err := tx.Stmt(s.st.release).Exec()
+	_, err := s.stmt(tx, s.st.release).Exec()
 	return err
 }
