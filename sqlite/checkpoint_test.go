@@ -37,11 +37,11 @@ func TestLogStartsOverUnderLoad(t *testing.T) {
 		}
 		ids[i] = s.ID
 	}
-	const pageSize, bound = 4096, 12 << 20 // a restart every 40 pages: 160 KiB
+	const pageSize, bound = 4096, 6 << 20 // a restart every 40 pages: 160 KiB
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var largest int64
-	const perChat = 100
+	const perChat = 150
 	for _, id := range ids {
 		wg.Go(func() {
 			for n := range perChat {

@@ -17,7 +17,7 @@ const sessionColumns = `id, tenant, app_id, client_id, state, ewt, phone_number,
 	parameters, case_id, created, ended, ` + lastSeqOfSession + `, cursor, push_kind, push_token, push_topic, agent_id`
 
 // lastSeqOfSession is the sequence of the newest event of the session of
-// the row being read: one seek in the events' primary key.
+// the row being read: one seek in the index events_chat (chat_id, seq).
 const lastSeqOfSession = `coalesce((SELECT seq FROM events WHERE chat_id = sessions.id ORDER BY seq DESC LIMIT 1), 0)`
 
 // insertSessionColumns are the columns CreateSession writes.
