@@ -74,13 +74,22 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 // Party ids and timestamps sent by the client are ignored; the service stamps
 // events with the chat id and the server clock.
 //
-// A well-formed body is decoded in one pass. A body that fails to decode
+// The bodies of most events are read without encoding/json (decodeFast).
+// The others, if well-formed, are decoded in one pass. A body that fails to decode
 // is decoded again event by event, which names the event at fault; so is a
 // body with more keys than events, which might name it twice (encoding/json
 // would decode the second array into the first one's events, where event
 // by event the last one wins). The two ways read every body alike
 // (FuzzDecodeOnePass).
 func DecodeClientEvents(body []byte) ([]Event, error) {
+	if evs, ok, err := decodeFast(body); ok {
+		return evs, err
+	}
+	return decodeOnePass(body)
+}
+
+// decodeOnePass is DecodeClientEvents with encoding/json.
+func decodeOnePass(body []byte) ([]Event, error) {
 	var req struct {
 		Events *[]clientEvent `json:"events"`
 	}

@@ -9,9 +9,9 @@ import (
 	"testing"
 )
 
-// FuzzDecodeOnePass checks that DecodeClientEvents's one pass over a body
-// reads it as decoding its events one by one does: the same events, or
-// the same error.
+// FuzzDecodeOnePass checks that DecodeClientEvents, reading a body without
+// encoding/json (decodeFast) or in one pass, reads it as decoding its
+// events one by one does: the same events, or the same error.
 func FuzzDecodeOnePass(f *testing.F) {
 	for _, s := range []string{
 		`{"events":[{"event":"chat_session_message","msg_id":"0E1F:2","msg":"hi<br>there","msg_text":"hi\nthere"}]}`,
@@ -27,6 +27,25 @@ func FuzzDecodeOnePass(f *testing.F) {
 		`{"events":[{"event":"chat_session_location","latitude":[1]}]}`,
 		`{"events":[5,{"event":"chat_session_end"}]}`,
 		`{"events":{}}`, `{"events":null}`, `{}`, `[]`, `null`, ``, `{"events":[}`,
+		// What decodeFast reads, and what it leaves to encoding/json.
+		` { "events" : [ { "event" : "chat_session_message" , "msg_id" : "1" , "msg" : "a" } ] } `,
+		`{"events":[{"event":"chat_session_message","msg":"tab\tquote\" slash\/ back\\ nl\n u\u00e9\u20ac nul\u0000"}]}`,
+		`{"events":[{"event":"chat_session_message","msg":"emoji \ud83d\ude00 lone \ud800"}]}`,
+		`{"events":[{"event":"chat_session_message","msg":"raw é€😀"}]}`,
+		"{\"events\":[{\"event\":\"chat_session_message\",\"msg\":\"bad \xff utf-8\"}]}",
+		"{\"events\":[{\"event\":\"chat_session_message\",\"msg\":\"control \x01\"}]}",
+		`{"events":[{"event":"chat_session_message","msg":"x","timestamp":752000000.5e-3,"party_id":null}]}`,
+		`{"events":[{"event":"chat_session_message","msg":"x","timestamp":-0,"party_id":"p"}]}`,
+		`{"events":[{"event":"chat_session_message","msg":"x","timestamp":01}]}`,
+		`{"events":[{"event":"chat_session_message","msg":"x","timestamp":{}}]}`,
+		`{"events":[{"event":"chat_session_message","msg":"a","msg":null},{"event":"chat_session_message","msg":null,"msg":"b"}]}`,
+		`{"events":[{"event":"chat_session_message","MSG":"other case"}]}`,
+		`{"events":[{"event":"chat_session_message","msg":"x","extra":1}]}`,
+		`{"events":[{"event":"chat_session_message","msg":"x",}]}`,
+		`{"events":[{"event":"chat_session_message","msg":"x"},]}`,
+		`{"events":[{"event":"chat_session_message_read","ref_msg_id":"r"},{"event":"chat_session_end"},{}]}`,
+		`{"events":[]} x`,
+		`{"events":[{"event":"chat_session_file","file_id":"f","file_name":"n","file_type":"image/png","url":"u","destination_party_id":"d","form_name":"f"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -63,14 +82,15 @@ func corpusBytes(file string) ([]byte, bool) {
 }
 
 // BenchmarkDecodeClientEvents decodes the body of the wrk benchmark's Send
-// Events, in one pass and event by event.
+// Events: as DecodeClientEvents does (decodeFast), and with encoding/json,
+// in one pass and event by event.
 func BenchmarkDecodeClientEvents(b *testing.B) {
 	body := []byte(`{"events":[{"event":"chat_session_message","msg_id":"wrk-1-42",` +
 		`"msg":"Hello, I have a question about my order; could you please check where it is?"}]}`)
 	for _, bc := range []struct {
 		name   string
 		decode func([]byte) ([]Event, error)
-	}{{"one-pass", DecodeClientEvents}, {"event-by-event", decodeEachEvent}} {
+	}{{"fast", DecodeClientEvents}, {"one-pass", decodeOnePass}, {"event-by-event", decodeEachEvent}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
