@@ -149,3 +149,29 @@ func BenchmarkSetCursor(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAgentAuth is what every request of the agent API reads: the
+// login token of its bearer and the token's agent.
+func BenchmarkAgentAuth(b *testing.B) {
+	st := openBench(b)
+	ctx := context.Background()
+	a := chat.Agent{ID: "agent-1", Tenant: "bench.example.com", Username: "ada", PasswordHash: "$2a$10$x",
+		DisplayName: "Ada", Skills: []string{"billing", "de"}, Capacity: 100, Role: chat.RoleAgent}
+	if err := st.PutAgent(ctx, a); err != nil {
+		b.Fatal(err)
+	}
+	tok := chat.Token{Hash: "sha256:bench", AgentID: a.ID, Expires: time.Now().Add(time.Hour)}
+	if err := st.PutToken(ctx, tok); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		t, err := st.Token(ctx, tok.Hash)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.Agent(ctx, t.AgentID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -49,6 +49,7 @@ type Store struct {
 	reads     chan *readOp // to the reader goroutines (readers.go)
 	readersWG sync.WaitGroup
 	config    configCache  // tenants and entries (cache.go)
+	agents    agentCache   // agents and their login tokens (cache.go)
 	cursors   cursorBuffer // cursor moves not yet written (cursors.go)
 	live      liveCache    // sessions and event tails of recent chats (live.go)
 	// groupLast is where the logs written to by the group being committed
