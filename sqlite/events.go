@@ -59,10 +59,12 @@ func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat
 			}
 		}
 		ev.ChatID, ev.Seq = chatID, last+1
-		payload, err := json.Marshal(ev.Payload)
+		// Into the writer's buffer: the driver copies what it binds.
+		payload, err := ev.Payload.AppendJSON(s.payload[:0])
 		if err != nil {
 			return nil, 0, fmt.Errorf("encode payload: %w", err)
 		}
+		s.payload = payload
 		var dedupKey any // NULL for the events that have none
 		if key != "" {
 			keys.keys[h] = struct{}{} // before the insert: never fewer keys than the log

@@ -60,6 +60,7 @@ type Store struct {
 	st        statements // prepared (stmts.go)
 	txOf      *sql.Tx    // the writer's transaction txStmts are bound to
 	txStmts   map[*sql.Stmt]*sql.Stmt
+	payload   []byte       // the writer's buffer for an event's payload (events.go)
 	ckpt      checkpoints  // checkpoint.go
 	busy      atomic.Int64 // nanoseconds the writer was busy (WriterBusy)
 }
