@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,5 +72,48 @@ func TestLogStartsOverUnderLoad(t *testing.T) {
 	}
 	if largest > bound {
 		t.Errorf("the log grew to %d KiB, want at most %d KiB (%d KiB written to it)", largest>>10, bound>>10, logged*pageSize>>10)
+	}
+}
+
+// A log that grew past logSizeLimit in one burst (here a commit of 80 MiB)
+// is cut back to the limit once it starts over, instead of keeping its
+// largest size on disk.
+func TestLogCutBackAfterBurst(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	st, err := open(t.Context(), path, 10, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := chat.Session{ID: "chat-1", ClientKey: chat.ClientKey{Tenant: "t", AppID: "a", ClientID: "c"}, State: chat.StateQueued, Created: time.Now()}
+	if _, err := st.CreateSession(t.Context(), s, []chat.Event{{ChatID: s.ID, Type: chat.TypeStatus, Time: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 1<<20)
+	burst := make([]chat.Event, 80)
+	for i := range burst {
+		burst[i] = chat.Event{ChatID: s.ID, Type: chat.TypeMessage, PartyID: s.ID, Time: time.Now(), Payload: chat.Payload{Msg: big}}
+	}
+	if _, err := st.Append(t.Context(), s.ID, burst, chat.SessionUpdate{}); err != nil {
+		t.Fatal(err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	if size() <= logSizeLimit {
+		t.Fatalf("the burst left a log of %d KiB, want more than %d KiB", size()>>10, logSizeLimit>>10)
+	}
+	for n := 0; size() > logSizeLimit; n++ {
+		if n == 10000 {
+			t.Fatalf("the log is still %d KiB after %d appends, want at most %d KiB", size()>>10, n, logSizeLimit>>10)
+		}
+		ev := chat.Event{ChatID: s.ID, Type: chat.TypeMessage, PartyID: s.ID, Time: time.Now(), Payload: chat.Payload{Msg: "small"}}
+		if _, err := st.Append(t.Context(), s.ID, []chat.Event{ev}, chat.SessionUpdate{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -35,6 +35,10 @@ const maxGroup = 1024
 // append.
 const writerCache = 32 << 10
 
+// logSizeLimit is what the write-ahead log is cut back to when it starts
+// over (bytes): a few times what it holds between two restarts.
+const logSizeLimit = 64 << 20
+
 // Store is a chat.Store on a SQLite file.
 type Store struct {
 	read  *sql.DB
@@ -87,8 +91,11 @@ func open(ctx context.Context, path string, ckptEvery, ckptRestart int) (*Store,
 	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + pragmas
 	// wal_autocheckpoint(0): checkpoints run on a connection of their own
-	// (checkpoint.go).
-	write, err := sql.Open("sqlite", dsn+fmt.Sprintf("&_txlock=immediate&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(0)", writerCache))
+	// (checkpoint.go). journal_size_limit: a log that grew large (a
+	// migration, a burst, a long backup) is cut back to it when it starts
+	// over, instead of keeping its largest size on disk.
+	write, err := sql.Open("sqlite", dsn+fmt.Sprintf("&_txlock=immediate&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(%d)",
+		writerCache, logSizeLimit))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
