@@ -73,7 +73,67 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 // rejected whole: the first bad event makes a CodeInvalid error naming it.
 // Party ids and timestamps sent by the client are ignored; the service stamps
 // events with the chat id and the server clock.
+//
+// The bodies of most events are read without encoding/json (decodeFast).
+// The others, if well-formed, are decoded in one pass. A body that fails to decode
+// is decoded again event by event, which names the event at fault; so is a
+// body with more keys than events, which might name it twice (encoding/json
+// would decode the second array into the first one's events, where event
+// by event the last one wins). The two ways read every body alike
+// (FuzzDecodeOnePass).
 func DecodeClientEvents(body []byte) ([]Event, error) {
+	if evs, ok, err := decodeFast(body); ok {
+		return evs, err
+	}
+	return decodeOnePass(body)
+}
+
+// decodeOnePass is DecodeClientEvents with encoding/json.
+func decodeOnePass(body []byte) ([]Event, error) {
+	var req struct {
+		Events *[]clientEvent `json:"events"`
+	}
+	if json.Unmarshal(body, &req) != nil || req.Events == nil || topLevelKeys(body) != 1 {
+		return decodeEachEvent(body)
+	}
+	evs := make([]Event, 0, len(*req.Events))
+	for i := range *req.Events {
+		ev, err := (*req.Events)[i].event()
+		if err != nil {
+			return nil, Errorf(CodeInvalid, "events[%d]: %v", i, err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs, nil
+}
+
+// topLevelKeys counts the keys of the object that body, valid JSON, holds:
+// the colons outside strings and nested values.
+func topLevelKeys(body []byte) int {
+	depth, keys := 0, 0
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '"':
+			for i++; i < len(body) && body[i] != '"'; i++ {
+				if body[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ':':
+			if depth == 1 {
+				keys++
+			}
+		}
+	}
+	return keys
+}
+
+// decodeEachEvent is DecodeClientEvents decoding the events one by one.
+func decodeEachEvent(body []byte) ([]Event, error) {
 	var req struct {
 		Events *[]json.RawMessage `json:"events"`
 	}
@@ -99,6 +159,11 @@ func decodeClientEvent(raw json.RawMessage) (Event, error) {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return Event{}, errors.New(jsonProblem(err))
 	}
+	return c.event()
+}
+
+// event checks a decoded client event and makes it an Event.
+func (c *clientEvent) event() (Event, error) {
 	if c.Event == nil {
 		return Event{}, errors.New("event: missing")
 	}

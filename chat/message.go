@@ -25,7 +25,9 @@ var (
 // someone typed rather than HTML: it is kept as text, escaped in msg, so that
 // a message is never emptied and msg_text never holds markup.
 func MessageBody(msg, msgText string) (string, string) {
-	if looksLikeHTML.MatchString(msg) {
+	// Every tag looksLikeHTML finds starts with '<': most messages have
+	// none and need no regular expression.
+	if strings.IndexByte(msg, '<') >= 0 && looksLikeHTML.MatchString(msg) {
 		clean := richText.Sanitize(msg)
 		text := html.UnescapeString(plainText.Sanitize(lineBreak.ReplaceAllString(clean, "\n")))
 		switch {

@@ -61,30 +61,35 @@ func ParseAuthorization(h string) (Credentials, error) {
 	return c, nil
 }
 
+// malformed is the error of an Authorization header nextParam cannot read:
+// made when needed, never on the way of a good header.
+func malformed() error {
+	return &chat.Error{Code: chat.CodeAuthMalformed, Message: "Authorization header malformed"}
+}
+
 // nextParam takes one `key=value` or `key="value"` off the front of s.
 func nextParam(s string) (key, value, rest string, err error) {
-	malformed := chat.Errorf(chat.CodeAuthMalformed, "Authorization header malformed")
 	key, s, ok := strings.Cut(s, "=")
 	key = strings.TrimSpace(key)
 	if !ok || key == "" || strings.ContainsAny(key, " \t\",") {
-		return "", "", "", malformed
+		return "", "", "", malformed()
 	}
 	s = strings.TrimLeft(s, " \t")
 	if strings.HasPrefix(s, `"`) {
 		end := strings.IndexByte(s[1:], '"')
 		if end < 0 {
-			return "", "", "", malformed
+			return "", "", "", malformed()
 		}
 		value, s = s[1:end+1], s[end+2:]
 		s = strings.TrimLeft(s, " \t")
 		if s != "" && s[0] != ',' {
-			return "", "", "", malformed
+			return "", "", "", malformed()
 		}
 	} else {
 		value, s, _ = strings.Cut(s, ",")
 		value = strings.TrimSpace(value)
 		if strings.ContainsAny(value, "\" \t") {
-			return "", "", "", malformed
+			return "", "", "", malformed()
 		}
 		s = "," + s
 	}

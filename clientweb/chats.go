@@ -89,7 +89,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := h.Service.Subscribe(r.Context(), &sess, &c.entry, token); err != nil {
 		return err
 	}
-	writeJSON(w, struct{}{})
+	writeEmpty(w)
 	return nil
 }
 
@@ -154,7 +154,7 @@ func (h *Handler) sendEvents(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := h.Service.Send(r.Context(), &sess, evs); err != nil {
 		return err
 	}
-	writeJSON(w, struct{}{})
+	writeEmpty(w)
 	return nil
 }
 
@@ -216,7 +216,7 @@ func (h *Handler) closeCase(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := h.Service.CloseCase(r.Context(), &sess); err != nil {
 		return err
 	}
-	writeJSON(w, struct{}{})
+	writeEmpty(w)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -239,7 +240,7 @@ func (h *Handler) tenantError(tenant string, err error) error {
 
 // tenantOf returns the normalized tenantUrl of a request, or its Host.
 func tenantOf(r *http.Request) string {
-	if t := r.URL.Query().Get("tenantUrl"); t != "" {
+	if t := queryValue(r.URL.RawQuery, "tenantUrl"); t != "" {
 		return chat.NormalizeTenant(t)
 	}
 	host := r.Host
@@ -247,6 +248,27 @@ func tenantOf(r *http.Request) string {
 		host = h
 	}
 	return chat.NormalizeTenant(host)
+}
+
+// queryValue is url.ParseQuery(raw).Get(name) without the map, which every
+// request of the customer API paid for its tenantUrl: the first value of
+// name, pairs with a semicolon or that do not unescape skipped.
+func queryValue(raw, name string) string {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		if key, err := url.QueryUnescape(key); err != nil || key != name {
+			continue
+		}
+		if value, err := url.QueryUnescape(value); err == nil {
+			return value
+		}
+	}
+	return ""
 }
 
 // readJSON decodes a size-limited JSON object body into v. An empty body

@@ -46,11 +46,19 @@ func StatusOf(c chat.Code) int {
 }
 
 // noCache is on every JSON answer: a cached poll once made a client replay
-// one message 70 times a second.
+// one message 70 times a second. The values are shared by every answer
+// (Header.Set would allocate them each time): net/http only reads them,
+// and Add would append to a copy.
 func noCache(w http.ResponseWriter) {
-	w.Header().Set("Cache-Control", "no-cache, no-store")
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	h := w.Header()
+	h["Cache-Control"] = noStoreValue
+	h["Content-Type"] = jsonTypeValue
 }
+
+var (
+	noStoreValue  = []string{"no-cache, no-store"}
+	jsonTypeValue = []string{"application/json; charset=utf-8"}
+)
 
 // writeJSON answers 200 with v, which must encode as an object.
 func writeJSON(w http.ResponseWriter, v any) {
@@ -61,6 +69,12 @@ func writeJSON(w http.ResponseWriter, v any) {
 	}
 	writeRaw(w, http.StatusOK, body)
 }
+
+// writeEmpty answers 200 with {}: what the methods that return nothing
+// answer, Send Events above all.
+func writeEmpty(w http.ResponseWriter) { writeRaw(w, http.StatusOK, emptyObject) }
+
+var emptyObject = []byte("{}")
 
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	noCache(w)

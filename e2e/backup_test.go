@@ -22,7 +22,8 @@ import (
 // are as they were, and the restored store is not seeded again.
 func TestBackupAndRestore(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
+	// carol writes as fast as she can: past the per-client rate limit.
+	srv := startServer(t, "--client-rate", "0")
 	ctx := testContext(t)
 
 	// alice: a live chat with an agent, a message each way and a file.

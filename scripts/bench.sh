@@ -79,7 +79,10 @@ SERVER=${BENCH_SERVER:-$OUT/parley}
 # Servers from before the rate limits have no flags to lift them.
 NOLIMIT_IP="--ip-rate 0"
 NOLIMIT="--client-rate 0 --ip-rate 0"
-if ! "$SERVER" serve -h 2>&1 | grep -q -- -ip-rate; then
+# (The help is read whole first: grep -q stops reading at the first match,
+# and a server then killed by SIGPIPE fails the pipeline under pipefail.)
+SERVE_HELP=$("$SERVER" serve -h 2>&1 || true)
+if ! grep -q -- -ip-rate <<<"$SERVE_HELP"; then
 	NOLIMIT_IP="" NOLIMIT=""
 fi
 

@@ -17,6 +17,7 @@ func (s *Store) PutAgent(ctx context.Context, a chat.Agent) error {
 	if err != nil {
 		return fmt.Errorf("put agent: %w", err)
 	}
+	defer s.agents.changed()
 	return s.exec(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO agents (id, tenant, username, password, profile) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET tenant = excluded.tenant, username = excluded.username,
@@ -33,11 +34,21 @@ const agentColumns = `password, profile`
 
 // Agent returns the agent id.
 func (s *Store) Agent(ctx context.Context, id string) (chat.Agent, error) {
-	var a chat.Agent
-	err := s.onReader(ctx, func() (err error) {
+	a, gen, ok := s.agents.agent(id)
+	if ok && !s.closed() {
+		return a, nil
+	}
+	return s.readAgent(ctx, id, gen)
+}
+
+func (s *Store) readAgent(ctx context.Context, id string, gen uint64) (a chat.Agent, err error) {
+	err = s.onReader(ctx, func() (err error) {
 		a, err = scanAgent(s.read.QueryRowContext(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = ?`, id))
 		return err
 	})
+	if err == nil && a.ID == id {
+		s.agents.putAgent(gen, a)
+	}
 	return a, err
 }
 
@@ -94,6 +105,14 @@ func (s *Store) PutToken(ctx context.Context, t chat.Token) error {
 
 // Token returns the login token with that hash, expired or not.
 func (s *Store) Token(ctx context.Context, hash string) (chat.Token, error) {
+	t, gen, ok := s.agents.token(hash)
+	if ok && !s.closed() {
+		return t, nil
+	}
+	return s.readToken(ctx, hash, gen)
+}
+
+func (s *Store) readToken(ctx context.Context, hash string, gen uint64) (chat.Token, error) {
 	t := chat.Token{Hash: hash}
 	var expires int64
 	err := s.onReader(ctx, func() error {
@@ -103,11 +122,15 @@ func (s *Store) Token(ctx context.Context, hash string) (chat.Token, error) {
 		return chat.Token{}, chat.ErrNotFound
 	}
 	t.Expires = time.UnixMilli(expires)
+	if err == nil {
+		s.agents.putToken(gen, t)
+	}
 	return t, err
 }
 
 // DeleteToken revokes a login token; revoking an unknown one is no error.
 func (s *Store) DeleteToken(ctx context.Context, hash string) error {
+	defer s.agents.changed()
 	return s.exec(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`DELETE FROM agent_tokens WHERE hash = ? OR expires < ?`, hash, time.Now().UnixMilli())
 		return err

@@ -74,3 +74,65 @@ func (c *configCache) changed() {
 	c.gen++
 	c.tenants, c.entries = nil, nil
 }
+
+// agentCache keeps agents and their login tokens as read: every request
+// of the agent API (each message an agent sends) reads its token and its
+// agent, each a query and the agent's a JSON decoding. As in configCache,
+// only rows found are cached, and a change through this store forgets the
+// map it changes once committed, before it returns: a revoked token
+// (DeleteToken) is not accepted after its revocation returned. Whether a
+// token has expired is for the caller to see, as before. A cached Agent
+// shares its Skills with every caller, which treat agents as read-only.
+type agentCache struct {
+	mu     sync.RWMutex
+	gen    uint64
+	agents map[string]chat.Agent
+	tokens map[string]chat.Token
+}
+
+func (c *agentCache) agent(id string) (chat.Agent, uint64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	a, ok := c.agents[id]
+	return a, c.gen, ok
+}
+
+func (c *agentCache) token(hash string) (chat.Token, uint64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	t, ok := c.tokens[hash]
+	return t, c.gen, ok
+}
+
+func (c *agentCache) putAgent(gen uint64, a chat.Agent) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if c.agents == nil || len(c.agents) >= maxCached {
+		c.agents = map[string]chat.Agent{}
+	}
+	c.agents[a.ID] = a
+}
+
+func (c *agentCache) putToken(gen uint64, t chat.Token) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if c.tokens == nil || len(c.tokens) >= maxCached {
+		c.tokens = map[string]chat.Token{}
+	}
+	c.tokens[t.Hash] = t
+}
+
+// changed forgets everything: agents and tokens change seldom (a login
+// adds a token, which is not cached until read).
+func (c *agentCache) changed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.agents, c.tokens = nil, nil
+}

@@ -29,9 +29,13 @@ func (s *Store) PutTenant(ctx context.Context, t chat.Tenant) error {
 func (s *Store) Tenant(ctx context.Context, host string) (chat.Tenant, error) {
 	t, gen, ok := s.config.tenant(host)
 	if ok && !s.closed() {
-		return t, nil
+		return t, nil // every customer request: no allocation
 	}
-	err := s.getJSON(ctx, &t, `SELECT config FROM tenants WHERE host = ?`, host)
+	return s.readTenant(ctx, host, gen)
+}
+
+func (s *Store) readTenant(ctx context.Context, host string, gen uint64) (t chat.Tenant, err error) {
+	err = s.getJSON(ctx, &t, `SELECT config FROM tenants WHERE host = ?`, host)
 	if err == nil {
 		s.config.putTenant(gen, host, t)
 	}
@@ -56,9 +60,13 @@ func (s *Store) PutEntry(ctx context.Context, host string, e chat.Entry) error {
 func (s *Store) Entry(ctx context.Context, host, appID string) (chat.Entry, error) {
 	e, gen, ok := s.config.entry(host, appID)
 	if ok && !s.closed() {
-		return e, nil
+		return e, nil // every customer request: no allocation
 	}
-	err := s.getJSON(ctx, &e, `SELECT config FROM entries WHERE host = ? AND app_id = ?`, host, appID)
+	return s.readEntry(ctx, host, appID, gen)
+}
+
+func (s *Store) readEntry(ctx context.Context, host, appID string, gen uint64) (e chat.Entry, err error) {
+	err = s.getJSON(ctx, &e, `SELECT config FROM entries WHERE host = ? AND app_id = ?`, host, appID)
 	e.Tenant = host
 	if err == nil && e.AppID == appID {
 		s.config.putEntry(gen, e)

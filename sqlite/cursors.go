@@ -121,7 +121,7 @@ func (s *Store) writeCursors(tx *sql.Tx, moves map[string]int64) {
 	if len(moves) == 0 {
 		return
 	}
-	set := tx.Stmt(s.st.setCursor)
+	set := s.stmt(tx, s.st.setCursor)
 	for id, seq := range moves {
 		_, _ = set.Exec(seq, id)
 	}

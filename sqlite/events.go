@@ -28,35 +28,59 @@ func (s *Store) Append(ctx context.Context, chatID string, evs []chat.Event, u c
 func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat.SessionUpdate) ([]chat.Event, int64, error) {
 	last, ended, known := s.knownLast(chatID)
 	if !known {
-		err := tx.Stmt(s.st.lastSeq).QueryRow(chatID).Scan(&last)
-		if errors.Is(err, sql.ErrNoRows) {
+		var endedAt int64
+		err := s.stmt(tx, s.st.lastSeq).QueryRow(chatID).Scan(&endedAt, &last)
+		if errors.Is(err, sql.ErrNoRows) || endedAt != 0 {
 			ended = true
 		} else if err != nil {
 			return nil, 0, err
 		}
 	}
 	if ended {
-		return nil, 0, chat.ErrNotFound
+		return nil, 0, unchanged{chat.ErrNotFound}
 	}
+	var keys *dedupSet // the chat's msg_ids (dedup.go), read at the first one
 	stored := make([]chat.Event, 0, len(evs))
-	insert := tx.Stmt(s.st.insertEvent)
+	insert := s.stmt(tx, s.st.insertEvent)
 	for _, ev := range evs {
+		key, h := ev.DedupKey(), uint64(0)
+		if key != "" {
+			var err error
+			if keys == nil {
+				if keys, err = s.dedup.set(s.stmt(tx, s.st.loadDedup), chatID); err != nil {
+					return nil, 0, err
+				}
+			}
+			h = s.dedup.hash(key)
+			if dup, err := s.seen(tx, keys, chatID, key, h); err != nil {
+				return nil, 0, err
+			} else if dup {
+				continue
+			}
+		}
 		ev.ChatID, ev.Seq = chatID, last+1
-		payload, err := json.Marshal(ev.Payload)
+		// Into the writer's buffer: the driver copies what it binds.
+		payload, err := ev.Payload.AppendJSON(s.payload[:0])
 		if err != nil {
 			return nil, 0, fmt.Errorf("encode payload: %w", err)
 		}
-		res, err := insert.Exec(chatID, ev.Seq, ev.Type, ev.PartyID, ev.MsgID, dedupKey(&ev), ev.Time.UnixMilli(), payload)
-		if err != nil {
+		s.payload = payload
+		var dedupKey any // NULL for the events that have none
+		if key != "" {
+			keys.keys[h] = struct{}{} // before the insert: never fewer keys than the log
+			dedupKey = key
+		}
+		if _, err := insert.Exec(chatID, ev.Seq, ev.Type, ev.PartyID, ev.MsgID, dedupKey, ev.Time.UnixMilli(), payload); err != nil {
 			return nil, 0, err
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			last++
-			stored = append(stored, ev)
-		}
+		last++
+		stored = append(stored, ev)
 	}
-	if err := s.updateSession(tx, chatID, last, u); err != nil {
+	if err := s.updateSession(tx, chatID, u); err != nil {
 		return nil, 0, err
+	}
+	if !u.End.IsZero() {
+		s.dedup.forget(chatID) // no more appends
 	}
 	s.groupLast[chatID] = groupSeq{last: last, ended: !u.End.IsZero()}
 	return stored, last, nil
@@ -87,24 +111,14 @@ func (s *Store) knownLast(chatID string) (last int64, ended, ok bool) {
 }
 
 const insertEventSQL = `INSERT INTO events (chat_id, seq, type, party_id, msg_id, dedup_key, created, payload)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 
-// dedupKey is the column value of an event's DedupKey: NULL when it has none.
-func dedupKey(ev *chat.Event) any {
-	if k := ev.DedupKey(); k != "" {
-		return k
-	}
-	return nil
-}
-
-func (s *Store) updateSession(tx *sql.Tx, chatID string, last int64, u chat.SessionUpdate) error {
+// updateSession applies u to the session row. Most appends (messages,
+// receipts, typing) change nothing in it, the last sequence being that of
+// the newest event, and leave the row alone.
+func (s *Store) updateSession(tx *sql.Tx, chatID string, u chat.SessionUpdate) error {
 	if u == (chat.SessionUpdate{}) {
-		// Most appends (messages, receipts, typing) change nothing but the
-		// last sequence. Naming no indexed column (case_id, ended), the
-		// statement leaves the session's indexes alone: setting them to
-		// themselves would rewrite their entries.
-		_, err := tx.Stmt(s.st.setLastSeq).Exec(last, chatID)
-		return err
+		return nil
 	}
 	var ended int64
 	if !u.End.IsZero() {
@@ -122,11 +136,11 @@ func (s *Store) updateSession(tx *sql.Tx, chatID string, last int64, u chat.Sess
 	if u.EWT != nil {
 		ewt = sql.NullInt64{Int64: int64(*u.EWT), Valid: true}
 	}
-	_, err := tx.Stmt(s.st.updateSession).Exec(last, u.State, u.State, ewt, caseID, agentID, ended, ended, chatID)
+	_, err := s.stmt(tx, s.st.updateSession).Exec(u.State, u.State, ewt, caseID, agentID, ended, ended, chatID)
 	return err
 }
 
-const updateSessionSQL = `UPDATE sessions SET last_seq = ?,
+const updateSessionSQL = `UPDATE sessions SET
 		state = CASE WHEN ? <> '' THEN ? ELSE state END,
 		ewt = coalesce(?, ewt),
 		case_id = coalesce(?, case_id),

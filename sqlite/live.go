@@ -80,7 +80,8 @@ func (c *liveCache) created(sess chat.Session, params string, stored []chat.Even
 }
 
 // appended notes events stored at the end of a chat's log and the update of
-// its session that came with them; last is the session's new last_seq.
+// its session that came with them; last is the sequence of the chat's
+// newest event.
 func (c *liveCache) appended(chatID string, stored []chat.Event, u chat.SessionUpdate, last int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -49,6 +49,7 @@ func (s *Store) ClientSessions(ctx context.Context, k chat.ClientKey) ([]chat.Se
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	defer s.live.forget(id) // live.go
 	return s.exec(ctx, func(tx *sql.Tx) error {
+		s.dedup.forget(id)
 		for _, q := range []string{
 			`DELETE FROM events WHERE chat_id = ?`,
 			`DELETE FROM files WHERE chat_id = ?`,

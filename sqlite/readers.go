@@ -30,14 +30,16 @@ var readOps = sync.Pool{New: func() any { return &readOp{done: make(chan error, 
 func (s *Store) startReaders() {
 	for range readers {
 		s.readersWG.Go(func() {
-			for {
-				select {
-				case op := <-s.reads:
-					op.done <- op.fn()
-				case <-s.quit:
-					return
+			labeled("reader", func() {
+				for {
+					select {
+					case op := <-s.reads:
+						op.done <- op.fn()
+					case <-s.quit:
+						return
+					}
 				}
-			}
+			})
 		})
 	}
 }

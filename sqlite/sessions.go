@@ -11,8 +11,18 @@ import (
 	"github.com/parley-chat/parley/chat"
 )
 
+// sessionColumns are what scanSession reads. The last sequence is not a
+// column: it is that of the chat's newest event (migration 0006).
 const sessionColumns = `id, tenant, app_id, client_id, state, ewt, phone_number, from_name,
-	parameters, case_id, created, ended, last_seq, cursor, push_kind, push_token, push_topic, agent_id`
+	parameters, case_id, created, ended, ` + lastSeqOfSession + `, cursor, push_kind, push_token, push_topic, agent_id`
+
+// lastSeqOfSession is the sequence of the newest event of the session of
+// the row being read: one seek in the index events_chat (chat_id, seq).
+const lastSeqOfSession = `coalesce((SELECT seq FROM events WHERE chat_id = sessions.id ORDER BY seq DESC LIMIT 1), 0)`
+
+// insertSessionColumns are the columns CreateSession writes.
+const insertSessionColumns = `id, tenant, app_id, client_id, state, ewt, phone_number, from_name,
+	parameters, case_id, created, ended, cursor, push_kind, push_token, push_topic, agent_id`
 
 // CreateSession stores a new live session and its first events.
 func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []chat.Event) ([]chat.Event, error) {
@@ -22,30 +32,35 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []ch
 	}
 	var stored []chat.Event
 	err := s.execAfter(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO sessions (`+sessionColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', '', '', ?)`,
+		_, err := tx.Exec(`INSERT INTO sessions (`+insertSessionColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', '', '', ?)`,
 			sess.ID, sess.Tenant, sess.AppID, sess.ClientID, sess.State, sess.EWT,
 			sess.PhoneNumber, sess.From, params, sess.CaseID, sess.Created.UnixMilli(), sess.AgentID)
 		if isUnique(err) {
-			return chat.ErrConflict
+			return unchanged{chat.ErrConflict}
 		}
 		if err != nil {
 			return err
 		}
+		s.dedup.fresh(sess.ID)
 		stored, _, err = s.appendEvents(tx, sess.ID, first, chat.SessionUpdate{})
-		return err
+		return changed(err) // the session row is written
 	}, func() { s.live.created(sess, params, stored) })
 	return stored, err
 }
 
 // Session returns the session id.
-func (s *Store) Session(ctx context.Context, id string) (sess chat.Session, err error) {
+func (s *Store) Session(ctx context.Context, id string) (chat.Session, error) {
 	if sess, ok := s.live.session(id); ok && !s.closed() {
 		if c, ok := s.cursors.get(id); ok && c > sess.Cursor {
 			sess.Cursor = c
 		}
-		return sess, nil
+		return sess, nil // every send and poll: no allocation
 	}
+	return s.readSession(ctx, id)
+}
+
+func (s *Store) readSession(ctx context.Context, id string) (sess chat.Session, err error) {
 	err = s.onReader(ctx, func() error {
 		sess, err = s.scanSession(s.st.session.QueryRowContext(ctx, id))
 		return err

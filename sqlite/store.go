@@ -14,7 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime/pprof"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/chat"
@@ -33,6 +35,10 @@ const maxGroup = 1024
 // append.
 const writerCache = 32 << 10
 
+// logSizeLimit is what the write-ahead log is cut back to when it starts
+// over (bytes): a few times what it holds between two restarts.
+const logSizeLimit = 64 << 20
+
 // Store is a chat.Store on a SQLite file.
 type Store struct {
 	read  *sql.DB
@@ -47,13 +53,20 @@ type Store struct {
 	reads     chan *readOp // to the reader goroutines (readers.go)
 	readersWG sync.WaitGroup
 	config    configCache  // tenants and entries (cache.go)
+	agents    agentCache   // agents and their login tokens (cache.go)
 	cursors   cursorBuffer // cursor moves not yet written (cursors.go)
 	live      liveCache    // sessions and event tails of recent chats (live.go)
 	// groupLast is where the logs written to by the group being committed
 	// stand; the writer's alone, emptied at each group (events.go).
 	groupLast map[string]groupSeq
 	groupAsk  bool       // a write of the group failed: groupLast may be wrong
+	dedup     dedupSets  // msg_ids of the chats written to (dedup.go); the writer's alone
 	st        statements // prepared (stmts.go)
+	txOf      *sql.Tx    // the writer's transaction txStmts are bound to
+	txStmts   map[*sql.Stmt]*sql.Stmt
+	payload   []byte       // the writer's buffer for an event's payload (events.go)
+	ckpt      checkpoints  // checkpoint.go
+	busy      atomic.Int64 // nanoseconds the writer was busy (WriterBusy)
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -68,11 +81,21 @@ type op struct {
 
 // Open opens (creating if needed) the store at path and migrates its schema.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, ckptFrames, restartFrames)
+}
+
+// open is Open with the checkpoints' thresholds (checkpoint.go).
+func open(ctx context.Context, path string, ckptEvery, ckptRestart int) (*Store, error) {
 	// synchronous(FULL): an event is acknowledged only once it survives a
 	// power cut, not merely a process crash; group commits pay for it.
 	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + pragmas
-	write, err := sql.Open("sqlite", dsn+fmt.Sprintf("&_txlock=immediate&_pragma=cache_size(-%d)", writerCache))
+	// wal_autocheckpoint(0): checkpoints run on a connection of their own
+	// (checkpoint.go). journal_size_limit: a log that grew large (a
+	// migration, a burst, a long backup) is cut back to it when it starts
+	// over, instead of keeping its largest size on disk.
+	write, err := sql.Open("sqlite", dsn+fmt.Sprintf("&_txlock=immediate&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(%d)",
+		writerCache, logSizeLimit))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -88,16 +111,26 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
+	ckpt, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	ckpt.SetMaxOpenConns(1)
 	s := &Store{read: read, write: write, ops: make(chan *op, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{}),
-		reads: make(chan *readOp), groupLast: map[string]groupSeq{}}
+		reads: make(chan *readOp), groupLast: map[string]groupSeq{},
+		ckpt: checkpoints{db: ckpt, wake: make(chan struct{}, 1), finish: make(chan struct{}, 1), every: ckptEvery, restart: ckptRestart}}
 	if err := s.prepare(ctx); err != nil {
 		s.st.close()
 		read.Close()
 		write.Close()
+		ckpt.Close()
 		return nil, err
 	}
-	s.wg.Add(1)
-	go s.writer()
+	s.wg.Add(2)
+	go labeled("writer", s.writer)
+	go labeled("checkpointer", s.checkpointer)
 	s.startReaders()
 	return s, nil
 }
@@ -114,7 +147,9 @@ func (s *Store) Close() error {
 	s.wg.Wait()
 	s.readersWG.Wait()
 	s.st.close()
-	return errors.Join(s.read.Close(), s.write.Close())
+	// The connection closed last copies what is left of the log into the
+	// database file and removes the log.
+	return errors.Join(s.read.Close(), s.write.Close(), s.ckpt.db.Close())
 }
 
 // exec runs fn in the writer's next group commit and waits until that
@@ -153,6 +188,12 @@ func (s *Store) execAfter(ctx context.Context, fn func(tx *sql.Tx) error, after 
 	}
 }
 
+// labeled runs fn with the profiler label store=role: CPU profiles tell
+// the writer's time, on which every append waits, from the rest.
+func labeled(role string, fn func()) {
+	pprof.Do(context.Background(), pprof.Labels("store", role), func(context.Context) { fn() })
+}
+
 func (s *Store) writer() {
 	defer s.wg.Done()
 	defer close(s.stopped)
@@ -169,6 +210,7 @@ func (s *Store) writer() {
 			s.drain(group)
 			return
 		}
+		start := time.Now()
 	gather:
 		for len(group) < maxGroup {
 			select {
@@ -179,8 +221,16 @@ func (s *Store) writer() {
 			}
 		}
 		s.commit(group)
+		s.afterCommit()
+		s.busy.Add(int64(time.Since(start)))
 	}
 }
+
+// WriterBusy returns how long the writer has been busy since the store
+// opened: committing groups, and waiting for their fsyncs. Every append
+// goes through the one writer; once it is busy all the time, appends wait
+// in line and their latency grows with the queue.
+func (s *Store) WriterBusy() time.Duration { return time.Duration(s.busy.Load()) }
 
 // drain commits what is queued at shutdown.
 func (s *Store) drain(group []*op) {
@@ -203,27 +253,30 @@ func (s *Store) drain(group []*op) {
 	}
 }
 
-// commit runs a group of writes in one transaction, each in a savepoint,
-// with the cursor moves recorded so far.
+// commit runs a group of writes in one transaction, with the cursor moves
+// recorded so far.
+//
+// A write that fails must be undone alone, the others kept: each could
+// run in a savepoint, but two statements more per write (SAVEPOINT and
+// RELEASE) cost about a tenth of an append. Writes seldom fail once
+// started, and those that commonly do fail before they change anything
+// (an append to an ended chat, a second live chat of a client): they say
+// so (unchanged). So the group runs without savepoints first; if a write
+// fails after it may have changed something, the transaction is rolled
+// back and the group runs again, each write in a savepoint. Writes must
+// therefore be safe to run twice, as they are: their functions only set
+// what they return, and what they leave in the writer's memory (msg_id
+// sets, groupLast) is made again or is safe to keep.
 func (s *Store) commit(group []*op) {
 	moves := s.cursors.unwritten()
 	if len(group) == 0 && len(moves) == 0 {
 		return
 	}
 	results := make([]error, len(group))
-	clear(s.groupLast)
-	s.groupAsk = false
-	err := s.inTx(func(tx *sql.Tx) error {
-		for i, o := range group {
-			if results[i] = s.runSavepoint(tx, o); results[i] != nil {
-				// The write was undone, maybe after its append noted where
-				// its log stood: the rest of the group asks the database.
-				s.groupAsk = true
-			}
-		}
-		s.writeCursors(tx, moves)
-		return nil
-	})
+	err := s.runGroup(group, moves, results, false)
+	if errors.Is(err, errSavepoints) {
+		err = s.runGroup(group, moves, results, true)
+	}
 	if err == nil && len(moves) > 0 {
 		s.cursors.written(moves)
 	}
@@ -236,6 +289,61 @@ func (s *Store) commit(group []*op) {
 		}
 		o.done <- results[i]
 	}
+}
+
+// errSavepoints rolls a group back for it to run again with savepoints.
+var errSavepoints = errors.New("a write failed: run the group in savepoints")
+
+// runGroup runs the group's writes and the cursor moves in a transaction
+// and commits it, leaving each write's error in results. Without
+// savepoints it stops at the first write that fails after it may have
+// changed something, rolls back and returns errSavepoints.
+func (s *Store) runGroup(group []*op, moves map[string]int64, results []error, savepoints bool) error {
+	clear(s.groupLast)
+	s.groupAsk = false
+	return s.inTx(func(tx *sql.Tx) error {
+		for i, o := range group {
+			if savepoints {
+				if results[i] = s.runSavepoint(tx, o); results[i] != nil {
+					// The write was undone, maybe after its append noted
+					// where its log stood: the rest of the group asks the
+					// database.
+					s.groupAsk = true
+				}
+				continue
+			}
+			if err := o.ctx.Err(); err != nil {
+				results[i] = err // not started: nothing to undo
+				continue
+			}
+			err := o.fn(tx)
+			var u unchanged
+			if errors.As(err, &u) {
+				err = u.err
+			} else if err != nil {
+				return errSavepoints
+			}
+			results[i] = err
+		}
+		s.writeCursors(tx, moves)
+		return nil
+	})
+}
+
+// unchanged is the error of a write that failed before it changed
+// anything: the rest of its group needs no undoing.
+type unchanged struct{ err error }
+
+func (u unchanged) Error() string { return u.err.Error() }
+func (u unchanged) Unwrap() error { return u.err }
+
+// changed drops the mark of unchanged from err: the caller wrote before.
+func changed(err error) error {
+	var u unchanged
+	if errors.As(err, &u) {
+		return u.err
+	}
+	return err
 }
 
 func (s *Store) inTx(fn func(tx *sql.Tx) error) error {
@@ -257,16 +365,16 @@ func (s *Store) runSavepoint(tx *sql.Tx, o *op) error {
 	if err := o.ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := tx.Stmt(s.st.savepoint).Exec(); err != nil {
+	if _, err := s.stmt(tx, s.st.savepoint).Exec(); err != nil {
 		return err
 	}
-	if err := o.fn(tx); err != nil {
-		if _, rbErr := tx.Stmt(s.st.rollbackTo).Exec(); rbErr != nil {
+	if err := changed(o.fn(tx)); err != nil {
+		if _, rbErr := s.stmt(tx, s.st.rollbackTo).Exec(); rbErr != nil {
 			return errors.Join(err, rbErr)
 		}
-		_, rbErr := tx.Stmt(s.st.release).Exec()
+		_, rbErr := s.stmt(tx, s.st.release).Exec()
 		return errors.Join(err, rbErr)
 	}
-	_, err := tx.Stmt(s.st.release).Exec()
+	_, err := s.stmt(tx, s.st.release).Exec()
 	return err
 }

@@ -59,6 +59,30 @@ var agentTests = []test{
 		_, err := st.AgentByUsername(t.Context(), host, "grace")
 		wantErr(t, "AgentByUsername(old username)", err, chat.ErrNotFound)
 	}},
+	{"an agent read before it is replaced reads back replaced", func(t *testing.T, st chat.Store) {
+		putAgent(t, st, fullAgent("agent-1", host, "grace"))
+		wantAgent(t, st, fullAgent("agent-1", host, "grace"))
+		replaced := fullAgent("agent-1", host, "grace")
+		replaced.Capacity, replaced.Disabled = 7, false
+		putAgent(t, st, replaced)
+		wantAgent(t, st, replaced)
+	}},
+	{"a token read before it is deleted is not found after", func(t *testing.T, st chat.Store) {
+		tok := chat.Token{Hash: "sha256:read-then-deleted", AgentID: "agent-1", Expires: time.Now().Add(time.Hour).Truncate(time.Millisecond)}
+		if err := st.PutToken(t.Context(), tok); err != nil {
+			t.Fatalf("PutToken: %v", err)
+		}
+		for range 2 {
+			if _, err := st.Token(t.Context(), tok.Hash); err != nil {
+				t.Fatalf("Token: %v", err)
+			}
+		}
+		if err := st.DeleteToken(t.Context(), tok.Hash); err != nil {
+			t.Fatalf("DeleteToken: %v", err)
+		}
+		_, err := st.Token(t.Context(), tok.Hash)
+		wantErr(t, "Token(deleted after reads)", err, chat.ErrNotFound)
+	}},
 	{"a username taken by another agent of the tenant conflicts", func(t *testing.T, st chat.Store) {
 		grace := fullAgent("agent-1", host, "grace")
 		putAgent(t, st, grace)
