@@ -12,7 +12,7 @@ import (
 )
 
 // sessionColumns are what scanSession reads. The last sequence is not a
-// column: it is that of the chat's newest event (migration 0006).
+// column: it is that of the chat's newest event (migration 0007).
 const sessionColumns = `id, tenant, app_id, client_id, state, ewt, phone_number, from_name,
 	parameters, case_id, created, ended, ` + lastSeqOfSession + `, cursor, push_kind, push_token, push_topic, agent_id`
 
