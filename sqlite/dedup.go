@@ -70,13 +70,13 @@ func (d *dedupSets) set(load *sql.Stmt, chatID string) (*dedupSet, error) {
 		return nil, fmt.Errorf("read msg_ids: %w", err)
 	}
 	defer rows.Close()
-	ds := &dedupSet{keys: map[uint64]struct{}{}, touched: now}
+	ds := &dedupSet{touched: now}
 	for rows.Next() {
 		var key string
 		if err := rows.Scan(&key); err != nil {
 			return nil, fmt.Errorf("read msg_ids: %w", err)
 		}
-		ds.keys[d.hash(key)] = struct{}{}
+		ds.add(d.hash(key))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read msg_ids: %w", err)
@@ -85,12 +85,21 @@ func (d *dedupSets) set(load *sql.Stmt, chatID string) (*dedupSet, error) {
 	return ds, nil
 }
 
-// fresh notes a chat whose log is empty: CreateSession's.
+// fresh notes a chat whose log is empty: CreateSession's. Its set has no
+// map until a key comes: a queued chat may wait long without one.
 func (d *dedupSets) fresh(chatID string) {
 	if d.chats == nil {
 		d.seed, d.chats = maphash.MakeSeed(), map[string]*dedupSet{}
 	}
-	d.chats[chatID] = &dedupSet{keys: map[uint64]struct{}{}, touched: time.Now()}
+	d.chats[chatID] = &dedupSet{touched: time.Now()}
+}
+
+// add puts a key's hash in the set.
+func (ds *dedupSet) add(h uint64) {
+	if ds.keys == nil {
+		ds.keys = map[uint64]struct{}{}
+	}
+	ds.keys[h] = struct{}{}
 }
 
 // forget drops a chat's set: it ended, or was deleted.

@@ -65,7 +65,7 @@ func TestDedupSets(t *testing.T) {
 						return err
 					}
 					key := msg(chatID, "m2")
-					ds.keys[st.dedup.hash(key.DedupKey())] = struct{}{}
+					ds.add(st.dedup.hash(key.DedupKey()))
 					return nil
 				})
 				return st

@@ -67,7 +67,7 @@ func (s *Store) appendEvents(tx *sql.Tx, chatID string, evs []chat.Event, u chat
 		s.payload = payload
 		var dedupKey any // NULL for the events that have none
 		if key != "" {
-			keys.keys[h] = struct{}{} // before the insert: never fewer keys than the log
+			keys.add(h) // before the insert: never fewer keys than the log
 			dedupKey = key
 		}
 		if _, err := insert.Exec(chatID, ev.Seq, ev.Type, ev.PartyID, ev.MsgID, dedupKey, ev.Time.UnixMilli(), payload); err != nil {
