@@ -22,26 +22,38 @@ func infoOf(s *chat.Session, created bool) chatInfo {
 }
 
 func (h *Handler) requestChat(w http.ResponseWriter, r *http.Request, c *call) error {
-	var req struct {
-		PhoneNumber *string         `json:"phone_number"`
-		From        *string         `json:"from"`
-		Parameters  json.RawMessage `json:"parameters"`
-	}
-	if err := h.readJSON(w, r, &req); err != nil {
-		return err
-	}
-	params, err := parametersObject(req.Parameters)
+	body, err := h.readBody(w, r)
 	if err != nil {
 		return err
 	}
-	sess, created, err := h.Service.RequestChat(r.Context(), c.key, &c.entry, chat.ChatRequest{
-		PhoneNumber: deref(req.PhoneNumber), From: deref(req.From), Parameters: params,
-	})
+	req, err := decodeChatRequest(body)
+	if err != nil {
+		return err
+	}
+	sess, created, err := h.Service.RequestChat(r.Context(), c.key, &c.entry, req)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, infoOf(&sess, created))
 	return nil
+}
+
+// decodeChatRequest reads a Request Chat body (§3): phone_number and from
+// may be absent, parameters may be absent or any JSON object.
+func decodeChatRequest(body []byte) (chat.ChatRequest, error) {
+	var req struct {
+		PhoneNumber *string         `json:"phone_number"`
+		From        *string         `json:"from"`
+		Parameters  json.RawMessage `json:"parameters"`
+	}
+	if err := decodeJSON(body, &req); err != nil {
+		return chat.ChatRequest{}, err
+	}
+	params, err := parametersObject(req.Parameters)
+	if err != nil {
+		return chat.ChatRequest{}, err
+	}
+	return chat.ChatRequest{PhoneNumber: deref(req.PhoneNumber), From: deref(req.From), Parameters: params}, nil
 }
 
 // parametersObject checks that parameters, when sent, is a JSON object.
@@ -78,11 +90,11 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	var req map[string]json.RawMessage
-	if err := h.readJSON(w, r, &req); err != nil {
+	body, err := h.readBody(w, r)
+	if err != nil {
 		return err
 	}
-	token, err := pushToken(req)
+	token, err := decodeSubscription(body)
 	if err != nil {
 		return err
 	}
@@ -93,8 +105,16 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, c *call) err
 	return nil
 }
 
-// pushToken reads a subscription body: exactly one kind of token, or none
-// to cancel.
+// decodeSubscription reads a Mobile Notification Subscription body:
+// exactly one kind of token, or none to cancel.
+func decodeSubscription(body []byte) (chat.PushToken, error) {
+	var req map[string]json.RawMessage
+	if err := decodeJSON(body, &req); err != nil {
+		return chat.PushToken{}, err
+	}
+	return pushToken(req)
+}
+
 func pushToken(req map[string]json.RawMessage) (chat.PushToken, error) {
 	var p chat.PushToken
 	for _, kind := range []string{chat.PushAPNs, chat.PushIOSFirebase, chat.PushAndroidFirebase} {
