@@ -56,8 +56,9 @@ func decodeChatRequest(body []byte) (chat.ChatRequest, error) {
 	return chat.ChatRequest{PhoneNumber: deref(req.PhoneNumber), From: deref(req.From), Parameters: params}, nil
 }
 
-// parametersObject checks that parameters, when sent, is a JSON object.
-// Its values may be anything: the SDKs nest user_platform inside it.
+// parametersObject checks that parameters, when sent, is a JSON object,
+// and returns it as every store holds it (chat.StorableJSON). Its values
+// may be anything: the SDKs nest user_platform inside it.
 func parametersObject(raw json.RawMessage) (json.RawMessage, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return json.RawMessage(`{}`), nil
@@ -66,7 +67,11 @@ func parametersObject(raw json.RawMessage) (json.RawMessage, error) {
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		return nil, chat.Errorf(chat.CodeInvalid, "parameters: want an object")
 	}
-	return raw, nil
+	params, err := chat.StorableJSON(raw)
+	if err != nil {
+		return nil, chat.Errorf(chat.CodeInvalid, "parameters: %v", err)
+	}
+	return params, nil
 }
 
 func deref(p *string) string {

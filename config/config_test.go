@@ -2,9 +2,11 @@ package config_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/parley-chat/parley/chat"
 	"github.com/parley-chat/parley/config"
 	"github.com/parley-chat/parley/sqlite"
 )
@@ -56,5 +58,19 @@ func TestInvalidConfigurationsAreRefusedWithTheReason(t *testing.T) {
 				t.Errorf("Parse() error = %v, want it to mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestEntryJSONIsKeptAsEveryStoreHoldsIt(t *testing.T) {
+	e := chat.Entry{AppID: "x", Widgets: json.RawMessage(`[ {"title": "caf\u00e9 \ud800"} ]`)}
+	if err := config.ValidateEntry(&e); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(e.Widgets), "[{\"title\":\"café \uFFFD\"}]"; got != want {
+		t.Errorf("widgets kept as %s, want %s", got, want)
+	}
+	e = chat.Entry{AppID: "x", Widgets: json.RawMessage(`[{"size":1e400}]`)}
+	if err := config.ValidateEntry(&e); err == nil || !strings.Contains(err.Error(), "widgets") {
+		t.Errorf("widgets with 1e400: %v, want an error about widgets", err)
 	}
 }
