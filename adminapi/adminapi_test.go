@@ -347,6 +347,17 @@ func TestEveryChangeIsAudited(t *testing.T) {
 	}
 }
 
+func TestNoListAndAnEmptyListAreTheSameSetting(t *testing.T) {
+	hs := newHarness(t)
+	hs.must("PUT", "tenants/"+host, chat.Tenant{})
+	hs.must("POST", "tenants/"+host+"/agents", map[string]any{"username": "ann", "password": "long enough", "skills": []string{}})
+	// As `parley config apply` writes an agent without skills.
+	b := hs.must("PUT", "tenants/"+host+"/agents/ann", adminapi.AgentSettings{Username: "ann"})
+	if !strings.Contains(b, `"result":"unchanged"`) {
+		t.Errorf("putting no skills over empty ones: %s, want unchanged", b)
+	}
+}
+
 func TestConfigApplyIsIdempotentAndADryRunChangesNothing(t *testing.T) {
 	hs := newHarness(t)
 	e, s := secretEntry(t, "support")

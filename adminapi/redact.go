@@ -218,12 +218,27 @@ func changedPaths(prefix string, a, b any, out *[]string) {
 		}
 		return
 	}
-	if !reflect.DeepEqual(a, b) {
+	if !reflect.DeepEqual(a, b) && !(empty(a) && empty(b)) {
 		if prefix == "" {
 			prefix = "."
 		}
 		*out = append(*out, prefix)
 	}
+}
+
+// empty reports whether a JSON value is null, [] or {}: no list and an
+// empty one are the same setting, and a PUT of one over the other changes
+// nothing.
+func empty(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
 }
 
 // at returns the value at a dotted path of a JSON tree, nil if absent.
