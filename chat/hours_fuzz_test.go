@@ -2,9 +2,15 @@ package chat
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
+
+// clockText is a time of a span as written: H:MM or HH:MM.
+var clockText = regexp.MustCompile(`^([0-9]{1,2}):([0-9]{2})$`)
 
 // FuzzHours reads business hours as configuration gives them (a time zone,
 // a Monday span "HH:MM-HH:MM" and a holiday) and checks what validates: a
@@ -29,6 +35,19 @@ func FuzzHours(f *testing.F) {
 		from, to, err := parseSpan(span)
 		if err != nil || from < 0 || to > 24*60 || from >= to {
 			t.Fatalf("span %q validates as minutes %d to %d (%v)", span, from, to, err)
+		}
+		// The span is the clock times written, as written: HH:MM-HH:MM.
+		a, b, _ := strings.Cut(span, "-")
+		for i, side := range []string{a, b} {
+			m := clockText.FindStringSubmatch(strings.TrimSpace(side))
+			if m == nil {
+				t.Fatalf("span %q validates, but %q is not HH:MM", span, side)
+			}
+			h, _ := strconv.Atoi(m[1])
+			min, _ := strconv.Atoi(m[2])
+			if want := []int{from, to}[i]; h*60+min != want {
+				t.Fatalf("span %q reads %q as minute %d", span, side, want)
+			}
 		}
 		clock := fmt.Sprintf("%02d:%02d-%02d:%02d", from/60, from%60, to/60, to%60)
 		if f2, t2, err := parseSpan(clock); err != nil || f2 != from || t2 != to {

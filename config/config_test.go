@@ -48,6 +48,8 @@ func TestInvalidConfigurationsAreRefusedWithTheReason(t *testing.T) {
 		{"bad parameter type", "tenants: [{host: a, entries: [{app_id: x, parameters: [{name: n, type: NAME}]}]}]", "parameter"},
 		{"bad time zone", "tenants: [{host: a, entries: [{app_id: x, hours: {time_zone: Mars/Base, weekly: {}}}]}]", "time_zone"},
 		{"bad span", "tenants: [{host: a, entries: [{app_id: x, hours: {time_zone: UTC, weekly: {mon: ['18:00-08:00']}}}]}]", "ends before"},
+		{"a span in am and pm", "tenants: [{host: a, entries: [{app_id: x, hours: {time_zone: UTC, weekly: {mon: ['8:00am-9:30pm']}}}]}]", "want HH:MM"},
+		{"an hour past a day's", "tenants: [{host: a, entries: [{app_id: x, hours: {time_zone: UTC, weekly: {mon: ['4611686018427387912:00-4611686018427387917:00']}}}]}]", "want HH:MM"},
 		{"bad closed value", "tenants: [{host: a, entries: [{app_id: x, closed_value: closed}]}]", "closed_value"},
 		{"agent without password", "agents: [{tenant: a, username: u}]", "password"},
 		{"bad duration", "tenants: [{host: a, entries: [{app_id: x, inactivity: {warning: soon}}]}]", "duration"},
