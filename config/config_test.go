@@ -52,6 +52,7 @@ func TestInvalidConfigurationsAreRefusedWithTheReason(t *testing.T) {
 		{"an hour past a day's", "tenants: [{host: a, entries: [{app_id: x, hours: {time_zone: UTC, weekly: {mon: ['4611686018427387912:00-4611686018427387917:00']}}}]}]", "want HH:MM"},
 		{"bad closed value", "tenants: [{host: a, entries: [{app_id: x, closed_value: closed}]}]", "closed_value"},
 		{"agent without password", "agents: [{tenant: a, username: u}]", "password"},
+		{"a duration past its range", "tenants: [{host: a, entries: [{app_id: x, inactivity: {end: 1e12}}]}]", "out of range"},
 		{"bad duration", "tenants: [{host: a, entries: [{app_id: x, inactivity: {warning: soon}}]}]", "duration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
