@@ -30,7 +30,7 @@ vet:
 FUZZTIME ?= 1m
 FUZZFLAGS ?=
 FUZZ_TARGETS ?= \
-	chat:FuzzDecodeClientEvents chat:FuzzDecodeAgentEvents chat:FuzzHours chat:FuzzStorableJSON \
+	chat:FuzzDecodeClientEvents chat:FuzzDecodeAgentEvents chat:FuzzHours chat:FuzzDuration chat:FuzzStorableJSON \
 	clientweb:FuzzParseAuthorization clientweb:FuzzDecodeChatRequest clientweb:FuzzDecodeSubscription \
 	clientweb:FuzzCustomerAPI clientweb:FuzzCustomerAPIPostgres clientweb:FuzzUploadFile \
 	agentapi:FuzzAgentAPI agentapi:FuzzAgentUpload agentapi:FuzzParseCursors \
