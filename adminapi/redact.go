@@ -119,18 +119,30 @@ func restoreSecrets(e *chat.Entry, old *chat.Entry) error {
 		}
 		s.Credential = ""
 		if old != nil {
-			for _, o := range old.ICEServers {
-				if slices.Equal(o.URLs, s.URLs) && o.Username == s.Username {
-					s.Credential = o.Credential
-					break
-				}
-			}
+			s.Credential = storedCredential(old.ICEServers, i, s)
 		}
 		if s.Credential == "" {
 			return missing("ice_servers[].credential")
 		}
 	}
 	return nil
+}
+
+// storedCredential returns the stored credential of the ICE server s, at
+// position i of a PUT: the stored server's at the same position when it has
+// the same URLs and username (two servers may share both, each with its
+// own credential), else the first's that has them.
+func storedCredential(stored []chat.ICEServer, i int, s *chat.ICEServer) string {
+	same := func(o chat.ICEServer) bool { return slices.Equal(o.URLs, s.URLs) && o.Username == s.Username }
+	if i < len(stored) && same(stored[i]) {
+		return stored[i].Credential
+	}
+	for _, o := range stored {
+		if same(o) {
+			return o.Credential
+		}
+	}
+	return ""
 }
 
 var errNoSecret = chat.Errorf(chat.CodeInvalid, "no stored secret")
