@@ -23,11 +23,24 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-# Each fuzz target for FUZZTIME (default 1m); the seed corpora run in `make test`.
+# Each fuzz target, one after another, for FUZZTIME (default 1m); the seed
+# corpora (testdata/fuzz) run in `make test`. FUZZ_TARGETS (package:Target)
+# picks some, FUZZFLAGS adds flags (-parallel=1 on a shared machine).
+# FuzzCustomerAPIPostgres needs the PostgreSQL `make test` uses.
 FUZZTIME ?= 1m
+FUZZFLAGS ?=
+FUZZ_TARGETS ?= \
+	chat:FuzzDecodeClientEvents chat:FuzzDecodeAgentEvents chat:FuzzHours chat:FuzzDuration chat:FuzzStorableJSON \
+	clientweb:FuzzParseAuthorization clientweb:FuzzDecodeChatRequest clientweb:FuzzDecodeSubscription \
+	clientweb:FuzzCustomerAPI clientweb:FuzzCustomerAPIPostgres clientweb:FuzzUploadFile \
+	agentapi:FuzzAgentAPI agentapi:FuzzAgentUpload agentapi:FuzzParseCursors \
+	adminapi:FuzzAdminAPI privacy:FuzzPrivacyAPI config:FuzzParse \
+	netx:FuzzParseProxies netx:FuzzResolve push:FuzzServiceAnswer backup:FuzzUnpack
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzParseAuthorization -fuzztime=$(FUZZTIME) ./clientweb/
-	$(GO) test -run='^$$' -fuzz=FuzzDecodeClientEvents -fuzztime=$(FUZZTIME) ./chat/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t%%:*} $${t#*:}"; \
+		$(GO) test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) $(FUZZFLAGS) ./$${t%%:*}/; \
+	done
 
 # The Go benchmarks of the hot paths (event append, poll wake-up, wire
 # encoding), then the load runs of scripts/bench.sh against a hello-world

@@ -347,6 +347,36 @@ func TestEveryChangeIsAudited(t *testing.T) {
 	}
 }
 
+func TestARedactedPutKeepsEachICEServersOwnCredential(t *testing.T) {
+	hs := newHarness(t)
+	hs.must("PUT", "tenants/"+host, chat.Tenant{})
+	relay := []string{"turn:turn.acme.example:3478"}
+	hs.must("PUT", "tenants/"+host+"/entries/support", chat.Entry{ICEServers: []chat.ICEServer{
+		{URLs: relay, Username: "u", Credential: "first"}, {URLs: relay, Username: "u", Credential: "second"}}})
+	var res struct{ Entry chat.Entry }
+	if err := json.Unmarshal([]byte(hs.must("GET", "tenants/"+host+"/entries/support", nil)), &res); err != nil {
+		t.Fatal(err)
+	}
+	if b := hs.must("PUT", "tenants/"+host+"/entries/support", res.Entry); !strings.Contains(b, `"result":"unchanged"`) {
+		t.Errorf("putting back the redacted entry: %s, want unchanged", b)
+	}
+	e, err := hs.store.Entry(t.Context(), host, "support")
+	if err != nil || e.ICEServers[0].Credential != "first" || e.ICEServers[1].Credential != "second" {
+		t.Errorf("stored ICE servers %+v, %v", e.ICEServers, err)
+	}
+}
+
+func TestNoListAndAnEmptyListAreTheSameSetting(t *testing.T) {
+	hs := newHarness(t)
+	hs.must("PUT", "tenants/"+host, chat.Tenant{})
+	hs.must("POST", "tenants/"+host+"/agents", map[string]any{"username": "ann", "password": "long enough", "skills": []string{}})
+	// As `parley config apply` writes an agent without skills.
+	b := hs.must("PUT", "tenants/"+host+"/agents/ann", adminapi.AgentSettings{Username: "ann"})
+	if !strings.Contains(b, `"result":"unchanged"`) {
+		t.Errorf("putting no skills over empty ones: %s, want unchanged", b)
+	}
+}
+
 func TestConfigApplyIsIdempotentAndADryRunChangesNothing(t *testing.T) {
 	hs := newHarness(t)
 	e, s := secretEntry(t, "support")

@@ -119,18 +119,30 @@ func restoreSecrets(e *chat.Entry, old *chat.Entry) error {
 		}
 		s.Credential = ""
 		if old != nil {
-			for _, o := range old.ICEServers {
-				if slices.Equal(o.URLs, s.URLs) && o.Username == s.Username {
-					s.Credential = o.Credential
-					break
-				}
-			}
+			s.Credential = storedCredential(old.ICEServers, i, s)
 		}
 		if s.Credential == "" {
 			return missing("ice_servers[].credential")
 		}
 	}
 	return nil
+}
+
+// storedCredential returns the stored credential of the ICE server s, at
+// position i of a PUT: the stored server's at the same position when it has
+// the same URLs and username (two servers may share both, each with its
+// own credential), else the first's that has them.
+func storedCredential(stored []chat.ICEServer, i int, s *chat.ICEServer) string {
+	same := func(o chat.ICEServer) bool { return slices.Equal(o.URLs, s.URLs) && o.Username == s.Username }
+	if i < len(stored) && same(stored[i]) {
+		return stored[i].Credential
+	}
+	for _, o := range stored {
+		if same(o) {
+			return o.Credential
+		}
+	}
+	return ""
 }
 
 var errNoSecret = chat.Errorf(chat.CodeInvalid, "no stored secret")
@@ -218,12 +230,27 @@ func changedPaths(prefix string, a, b any, out *[]string) {
 		}
 		return
 	}
-	if !reflect.DeepEqual(a, b) {
+	if !reflect.DeepEqual(a, b) && !(empty(a) && empty(b)) {
 		if prefix == "" {
 			prefix = "."
 		}
 		*out = append(*out, prefix)
 	}
+}
+
+// empty reports whether a JSON value is null, [] or {}: no list and an
+// empty one are the same setting, and a PUT of one over the other changes
+// nothing.
+func empty(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
 }
 
 // at returns the value at a dotted path of a JSON tree, nil if absent.

@@ -7,24 +7,33 @@ import (
 	"github.com/parley-chat/parley/internal/jsonapi"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/parley-chat/parley/chat"
 	"github.com/parley-chat/parley/routing"
 	"golang.org/x/crypto/bcrypt"
 )
 
+// passwordCost is the bcrypt cost of the passwords this package hashes.
+// Tests lower it: at the default cost a hash takes tens of milliseconds.
+var passwordCost = bcrypt.DefaultCost
+
 // HashPassword returns the bcrypt hash stored for an agent's password.
 func HashPassword(password string) (string, error) {
 	if len(password) < 8 || len(password) > 72 {
 		return "", chat.Errorf(chat.CodeInvalid, "a password has 8 to 72 characters")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(password), passwordCost)
 	return string(h), err
 }
 
 // dummyHash is compared against when the username is unknown, so that a
-// login takes as long for an unknown agent as for a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such agent here"), bcrypt.DefaultCost)
+// login takes as long for an unknown agent as for a wrong password. It is
+// made at the first login, not when a program using the package starts.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no such agent here"), passwordCost)
+	return h
+})
 
 func tokenHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
@@ -43,7 +52,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	a, err := h.Service.Store.AgentByUsername(ctx, chat.NormalizeTenant(req.Tenant), req.Username)
-	hash := dummyHash
+	hash := dummyHash()
 	if err == nil {
 		hash = []byte(a.PasswordHash)
 	} else if !errors.Is(err, chat.ErrNotFound) {

@@ -140,15 +140,17 @@ func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 // env is the agent API and the customer API of one node served over HTTP,
 // on a real store, bus, disk and router.
 type env struct {
-	t      *testing.T
-	srv    *httptest.Server
-	store  *sqlite.Store
-	svc    *chat.Service
-	router *routing.Router
-	api    *agentapi.Handler
-	clock  *clock
-	http   *http.Client
-	nextID *atomic.Int64 // numbers clients and message ids
+	t       *testing.T
+	srv     *httptest.Server
+	store   *sqlite.Store
+	svc     *chat.Service
+	router  *routing.Router
+	api     *agentapi.Handler
+	blobs   *files.Disk
+	blobDir string
+	clock   *clock
+	http    *http.Client
+	nextID  *atomic.Int64 // numbers clients and message ids
 }
 
 type options struct {
@@ -174,6 +176,13 @@ func relook(d time.Duration) option { return func(o *options) { o.relook = d } }
 
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
+	return startEnv(t, opts...).in(t)
+}
+
+// startEnv starts an env that lives as long as tb; its helpers need a test
+// given with in.
+func startEnv(t testing.TB, opts ...option) *env {
+	t.Helper()
 	o := options{offerTimeout: time.Minute}
 	for _, fn := range opts {
 		fn(&o)
@@ -188,7 +197,8 @@ func newEnv(t *testing.T, opts ...option) *env {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	blobs, err := files.OpenDisk(filepath.Join(dir, "files"))
+	blobDir := filepath.Join(dir, "files")
+	blobs, err := files.OpenDisk(blobDir)
 	if err != nil {
 		t.Fatalf("open files: %v", err)
 	}
@@ -238,7 +248,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	})
 	hc := srv.Client()
 	hc.Timeout = 20 * time.Second
-	return &env{t: t, srv: srv, store: store, svc: svc, router: router, api: api, clock: clk, http: hc, nextID: new(atomic.Int64)}
+	return &env{srv: srv, store: store, svc: svc, router: router, api: api, blobs: blobs, blobDir: blobDir, clock: clk, http: hc, nextID: new(atomic.Int64)}
 }
 
 // in returns the env for the subtest t: its helpers then fail t, not the
@@ -247,6 +257,19 @@ func (e *env) in(t *testing.T) *env {
 	c := *e
 	c.t = t
 	return &c
+}
+
+// serve runs a request through the server's handler in the test's
+// process, without a connection, and returns its answer.
+func (e *env) serve(method, target string, header http.Header, body []byte) *reply {
+	e.t.Helper()
+	r := httptest.NewRequestWithContext(e.t.Context(), method, target, bytes.NewReader(body))
+	for k, vs := range header {
+		r.Header[k] = vs
+	}
+	w := httptest.NewRecorder()
+	e.srv.Config.Handler.ServeHTTP(w, r)
+	return &reply{what: method + " " + target, status: w.Code, header: w.Header(), body: w.Body.Bytes()}
 }
 
 // reply is an answer as a client received it.

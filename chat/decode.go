@@ -287,9 +287,11 @@ func (c *clientEvent) formData(ev *Event) error {
 	if err := json.Unmarshal(*c.Data, &obj); err != nil || obj == nil {
 		return errors.New("data: want an object")
 	}
-	// Kept verbatim but for invalid UTF-8, which can only sit inside its
-	// strings: replaced as encoding/json replaces it in every other field.
-	ev.FormData = bytes.ToValidUTF8(*c.Data, []byte("\uFFFD"))
+	data, err := StorableJSON(*c.Data)
+	if err != nil {
+		return fmt.Errorf("data: %v", err)
+	}
+	ev.FormData = data
 	return nil
 }
 

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -95,10 +96,26 @@ func parseSpan(s string) (from, to int, err error) {
 	return from, to, nil
 }
 
+// parseClock parses "HH:MM" (or "H:MM"), 00:00 to 24:00, into minutes. The
+// whole text must be the time: "8:00pm" is no 8:00.
 func parseClock(s string) (int, error) {
-	var h, m int
-	if n, err := fmt.Sscanf(strings.TrimSpace(s), "%d:%d", &h, &m); n != 2 || err != nil || h < 0 || m < 0 || m > 59 || h*60+m > 24*60 {
+	hh, mm, _ := strings.Cut(strings.TrimSpace(s), ":")
+	if len(hh) < 1 || len(hh) > 2 || len(mm) != 2 || !allDigits(hh) || !allDigits(mm) {
+		return 0, fmt.Errorf("time %q: want HH:MM", s)
+	}
+	h, _ := strconv.Atoi(hh)
+	m, _ := strconv.Atoi(mm)
+	if m > 59 || h*60+m > 24*60 {
 		return 0, fmt.Errorf("time %q: want HH:MM", s)
 	}
 	return h*60 + m, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

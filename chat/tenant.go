@@ -3,6 +3,7 @@ package chat
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -88,6 +89,11 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		var secs float64
 		if err := json.Unmarshal(b, &secs); err != nil {
 			return fmt.Errorf("duration: want a string such as \"5m\" or seconds")
+		}
+		// Past a Duration's range the conversion's result is the
+		// platform's choice: refuse it.
+		if math.Abs(secs*float64(time.Second)) >= math.MaxInt64 {
+			return fmt.Errorf("duration: %g seconds is out of range", secs)
 		}
 		*d = Duration(secs * float64(time.Second))
 		return nil

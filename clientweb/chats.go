@@ -22,21 +22,15 @@ func infoOf(s *chat.Session, created bool) chatInfo {
 }
 
 func (h *Handler) requestChat(w http.ResponseWriter, r *http.Request, c *call) error {
-	var req struct {
-		PhoneNumber *string         `json:"phone_number"`
-		From        *string         `json:"from"`
-		Parameters  json.RawMessage `json:"parameters"`
-	}
-	if err := h.readJSON(w, r, &req); err != nil {
-		return err
-	}
-	params, err := parametersObject(req.Parameters)
+	body, err := h.readBody(w, r)
 	if err != nil {
 		return err
 	}
-	sess, created, err := h.Service.RequestChat(r.Context(), c.key, &c.entry, chat.ChatRequest{
-		PhoneNumber: deref(req.PhoneNumber), From: deref(req.From), Parameters: params,
-	})
+	req, err := decodeChatRequest(body)
+	if err != nil {
+		return err
+	}
+	sess, created, err := h.Service.RequestChat(r.Context(), c.key, &c.entry, req)
 	if err != nil {
 		return err
 	}
@@ -44,8 +38,27 @@ func (h *Handler) requestChat(w http.ResponseWriter, r *http.Request, c *call) e
 	return nil
 }
 
-// parametersObject checks that parameters, when sent, is a JSON object.
-// Its values may be anything: the SDKs nest user_platform inside it.
+// decodeChatRequest reads a Request Chat body (§3): phone_number and from
+// may be absent, parameters may be absent or any JSON object.
+func decodeChatRequest(body []byte) (chat.ChatRequest, error) {
+	var req struct {
+		PhoneNumber *string         `json:"phone_number"`
+		From        *string         `json:"from"`
+		Parameters  json.RawMessage `json:"parameters"`
+	}
+	if err := decodeJSON(body, &req); err != nil {
+		return chat.ChatRequest{}, err
+	}
+	params, err := parametersObject(req.Parameters)
+	if err != nil {
+		return chat.ChatRequest{}, err
+	}
+	return chat.ChatRequest{PhoneNumber: deref(req.PhoneNumber), From: deref(req.From), Parameters: params}, nil
+}
+
+// parametersObject checks that parameters, when sent, is a JSON object,
+// and returns it as every store holds it (chat.StorableJSON). Its values
+// may be anything: the SDKs nest user_platform inside it.
 func parametersObject(raw json.RawMessage) (json.RawMessage, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return json.RawMessage(`{}`), nil
@@ -54,7 +67,11 @@ func parametersObject(raw json.RawMessage) (json.RawMessage, error) {
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		return nil, chat.Errorf(chat.CodeInvalid, "parameters: want an object")
 	}
-	return raw, nil
+	params, err := chat.StorableJSON(raw)
+	if err != nil {
+		return nil, chat.Errorf(chat.CodeInvalid, "parameters: %v", err)
+	}
+	return params, nil
 }
 
 func deref(p *string) string {
@@ -78,11 +95,11 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	var req map[string]json.RawMessage
-	if err := h.readJSON(w, r, &req); err != nil {
+	body, err := h.readBody(w, r)
+	if err != nil {
 		return err
 	}
-	token, err := pushToken(req)
+	token, err := decodeSubscription(body)
 	if err != nil {
 		return err
 	}
@@ -93,8 +110,16 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, c *call) err
 	return nil
 }
 
-// pushToken reads a subscription body: exactly one kind of token, or none
-// to cancel.
+// decodeSubscription reads a Mobile Notification Subscription body:
+// exactly one kind of token, or none to cancel.
+func decodeSubscription(body []byte) (chat.PushToken, error) {
+	var req map[string]json.RawMessage
+	if err := decodeJSON(body, &req); err != nil {
+		return chat.PushToken{}, err
+	}
+	return pushToken(req)
+}
+
 func pushToken(req map[string]json.RawMessage) (chat.PushToken, error) {
 	var p chat.PushToken
 	for _, kind := range []string{chat.PushAPNs, chat.PushIOSFirebase, chat.PushAndroidFirebase} {

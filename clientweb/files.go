@@ -107,7 +107,7 @@ func fileName(name string) string {
 		}
 		return r
 	}, name)
-	if !utf8.ValidString(name) || name == "." || name == "/" || name == "" {
+	if !utf8.ValidString(name) || name == "." || name == ".." || name == "/" || name == "" {
 		return "file"
 	}
 	if len(name) > 255 {

@@ -98,6 +98,7 @@ func TestUploadFile(t *testing.T) {
 		{"a file part without a content type is accepted", `form-data; name="upload"; filename="p.png"`, "", nil, "p.png"},
 		{"the first file part after plain fields is taken", `form-data; name="file"; filename="after-fields.png"`, "image/png", map[string]string{"chat_id": "x", "note": "n"}, "after-fields.png"},
 		{"a path in the file name is dropped", `form-data; name="file"; filename="C:\\Users\\ada\\secret\\photo.png"`, "image/png", nil, "photo.png"},
+		{"a name that is a parent directory becomes file", `form-data; name="file"; filename="notes/.."`, "image/png", nil, "file"},
 		{"a long non-ASCII name is cut at a character boundary", `form-data; name="file"; filename="` + strings.Repeat("é", 200) + `.png"`, "image/png", nil, strings.Repeat("é", 127)},
 	}
 	for _, tt := range tests {

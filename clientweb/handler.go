@@ -271,13 +271,9 @@ func queryValue(raw, name string) string {
 	return ""
 }
 
-// readJSON decodes a size-limited JSON object body into v. An empty body
-// reads as {} since some clients send none where the body is ignored.
-func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := h.readBody(w, r)
-	if err != nil {
-		return err
-	}
+// decodeJSON decodes a JSON object body into v. An empty body reads as {}
+// since some clients send none where the body is ignored.
+func decodeJSON(body []byte, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		body = []byte("{}")
 	}

@@ -98,7 +98,7 @@ var configured struct {
 	err  error
 }
 
-func configuredDB(t *testing.T) []byte {
+func configuredDB(t testing.TB) []byte {
 	t.Helper()
 	configured.once.Do(func() {
 		path := filepath.Join(t.TempDir(), "template.db")
@@ -131,14 +131,29 @@ type env struct {
 	srv     *httptest.Server
 	h       *clientweb.Handler
 	svc     *chat.Service
-	store   *sqlite.Store
-	dbPath  string
+	store   chat.Store
+	dbPath  string // of the SQLite store; "" on another
 	blobDir string
 	http    *http.Client
 }
 
 // newEnv starts a server; opts adjust the handler before it serves.
 func newEnv(t *testing.T, opts ...func(*clientweb.Handler)) *env {
+	t.Helper()
+	return startEnv(t, opts...).in(t)
+}
+
+// in returns the env for the test t (a fuzz target's input, a subtest):
+// its helpers then fail t.
+func (e *env) in(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
+// startEnv starts a server that lives as long as tb; its helpers need a
+// test given with in.
+func startEnv(t testing.TB, opts ...func(*clientweb.Handler)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "parley.db")
@@ -150,7 +165,16 @@ func newEnv(t *testing.T, opts ...func(*clientweb.Handler)) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { store.Close() })
-	blobDir := filepath.Join(dir, "files")
+	e := serveStore(t, store, opts...)
+	e.dbPath = dbPath
+	return e
+}
+
+// serveStore starts a server on a store holding testConfig; it lives as
+// long as tb.
+func serveStore(t testing.TB, store chat.Store, opts ...func(*clientweb.Handler)) *env {
+	t.Helper()
+	blobDir := filepath.Join(t.TempDir(), "files")
 	blobs, err := files.OpenDisk(blobDir)
 	if err != nil {
 		t.Fatalf("open files: %v", err)
@@ -170,7 +194,7 @@ func newEnv(t *testing.T, opts ...func(*clientweb.Handler)) *env {
 	hc := srv.Client()
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	hc.Timeout = 20 * time.Second
-	return &env{t: t, srv: srv, h: h, svc: svc, store: store, dbPath: dbPath, blobDir: blobDir, http: hc}
+	return &env{srv: srv, h: h, svc: svc, store: store, blobDir: blobDir, http: hc}
 }
 
 // newRequest builds a request for target, a path (with query) on the server.
@@ -200,6 +224,15 @@ func (e *env) do(r *http.Request) *reply {
 		e.t.Fatalf("%s %s: read answer: %v", r.Method, r.URL, err)
 	}
 	return &reply{what: r.Method + " " + r.URL.RequestURI(), status: resp.StatusCode, header: resp.Header, body: body, cookies: resp.Cookies()}
+}
+
+// serve runs r through the handler in the test's process, without a
+// connection, and returns its answer.
+func (e *env) serve(r *http.Request) *reply {
+	e.t.Helper()
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	return &reply{what: r.Method + " " + r.URL.RequestURI(), status: w.Code, header: w.Header(), body: w.Body.Bytes(), cookies: w.Result().Cookies()}
 }
 
 // customer is one app installation calling the API as the SDKs do.

@@ -201,6 +201,21 @@ func TestRequestChat(t *testing.T) {
 			t.Errorf("Request Chat after the end answered %v, want a new chat", obj)
 		}
 	})
+	t.Run("parameters are kept as every store holds them", func(t *testing.T) {
+		// PostgreSQL's jsonb refuses unpaired surrogate escapes and numbers
+		// past a float64's range: the first read as U+FFFD, the second are
+		// refused here, whatever the store.
+		e := newEnv(t)
+		c := e.customer(demoApp, androidClient)
+		id := c.call("POST", "chats", `{"parameters":{"name":"A\ud800","b":[1, 2.5e3]}}`).ok(t)["chat_id"].(string)
+		if got := string(e.session(id).Parameters); got != "{\"name\":\"A\uFFFD\",\"b\":[1,2.5e3]}" {
+			t.Errorf("stored parameters %s", got)
+		}
+		for _, n := range []string{"1e400", "-1e400", "1e-400"} {
+			other := e.customer(demoApp, anotherClient)
+			other.call("POST", "chats", `{"parameters":{"n":`+n+`}}`).fails(t, http.StatusBadRequest, chat.CodeInvalid)
+		}
+	})
 	t.Run("another client gets its own chat", func(t *testing.T) {
 		e := newEnv(t)
 		a := e.customer(demoApp, androidClient).requestChat()

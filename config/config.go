@@ -108,6 +108,18 @@ func ValidateEntry(e *chat.Entry) error {
 	if e.Files.MaxSize < 0 {
 		return fmt.Errorf("files.max_size must not be negative")
 	}
+	// JSON kept as given is kept as every store holds it.
+	var err error
+	if len(e.Widgets) > 0 {
+		if e.Widgets, err = chat.StorableJSON(e.Widgets); err != nil {
+			return fmt.Errorf("widgets: %w", err)
+		}
+	}
+	if fcm := e.Push.FCM; fcm != nil && len(fcm.ServiceAccount) > 0 {
+		if fcm.ServiceAccount, err = chat.StorableJSON(fcm.ServiceAccount); err != nil {
+			return fmt.Errorf("push: fcm: service_account: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -27,7 +27,7 @@ type fixture struct {
 	eraser *privacy.Eraser
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "parley.db"))

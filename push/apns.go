@@ -118,6 +118,12 @@ func (a *apnsClient) post(ctx context.Context, token, topic, bearer string, body
 	if resp.StatusCode == http.StatusOK {
 		return nil
 	}
+	return apnsError(resp, raw)
+}
+
+// apnsError judges an APNs error answer: its status and the reason of its
+// JSON body.
+func apnsError(resp *http.Response, raw []byte) *sendError {
 	var answer struct {
 		Reason string `json:"reason"`
 	}

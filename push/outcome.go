@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -66,17 +67,25 @@ func byStatus(status int) verdict {
 	return fatal
 }
 
-// retryAfter reads a Retry-After header: seconds or an HTTP date.
+// maxRetryAfter is the longest a service's Retry-After is honoured.
+const maxRetryAfter = 24 * time.Hour
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date. Seconds
+// count up to maxRetryAfter: more would overflow a Duration.
 func retryAfter(h http.Header, now time.Time) time.Duration {
 	v := h.Get("Retry-After")
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
+	s, err := strconv.Atoi(v)
+	switch {
+	case err == nil && s > 0:
+		return time.Duration(min(s, int(maxRetryAfter/time.Second))) * time.Second
+	case errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-"):
+		return maxRetryAfter // more seconds than an int holds
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }
@@ -87,7 +96,7 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 // honoured, up to a day.
 func backoff(n int, base, max, after time.Duration) time.Duration {
 	if after > 0 {
-		return min(after, 24*time.Hour)
+		return min(after, maxRetryAfter)
 	}
 	d := base
 	for i := 1; i < n && d < max; i++ {

@@ -122,6 +122,11 @@ func TestRetryAfterIsReadAsSecondsOrADate(t *testing.T) {
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
 		{"soon", 0},
+		{"-5", 0},
+		{"86401", 24 * time.Hour},
+		{"10000000000", 24 * time.Hour},          // seconds past a Duration's range
+		{"99999999999999999999", 24 * time.Hour}, // past an int's
+		{now.AddDate(100, 0, 0).Format(http.TimeFormat), 24 * time.Hour},
 	} {
 		h := http.Header{}
 		if tc.value != "" {

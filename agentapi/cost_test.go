@@ -1,0 +1,7 @@
+package agentapi
+
+import "golang.org/x/crypto/bcrypt"
+
+// Passwords set in tests are hashed at bcrypt's lowest cost: the default
+// takes a second under the race detector, and fuzzing would do little else.
+func init() { passwordCost = bcrypt.MinCost }
