@@ -36,7 +36,7 @@ func openAt(t *testing.T, path string, version int) *sql.DB {
 }
 
 // A store whose sessions kept their last sequence in a column (before
-// migration 0006) goes on numbering each chat's events after its newest
+// migration 0007) goes on numbering each chat's events after its newest
 // one, live or read back after a restart.
 func TestLastSeqAfterMigration(t *testing.T) {
 	ctx := t.Context()
