@@ -2,15 +2,13 @@ package agentapi_test
 
 import (
 	"bytes"
-	"io"
 	"io/fs"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"path/filepath"
 	"testing"
 
 	"github.com/parley-chat/parley/agentapi"
+	"github.com/parley-chat/parley/internal/uploadtest"
 )
 
 // FuzzAgentUpload posts a body with its Content-Type as alice's upload of a
@@ -68,7 +66,7 @@ func FuzzAgentUpload(f *testing.F) {
 		if !photo && stored.Name != got.FileName {
 			t.Fatalf("%s: answered the name %q, stored %q", rep.what, got.FileName, stored.Name)
 		}
-		want, ok := firstFilePart(contentType, body)
+		want, ok := uploadtest.FirstFilePart(contentType, body)
 		if !ok {
 			t.Fatalf("%s: accepted a body with no readable file part", rep.what)
 		}
@@ -93,25 +91,4 @@ func (e *env) storedFiles() int {
 		e.t.Fatalf("walk files: %v", err)
 	}
 	return n
-}
-
-// firstFilePart returns the content of the first part with a file name, as
-// the request's own multipart reader finds it (which takes multipart/mixed
-// too).
-func firstFilePart(contentType string, body []byte) ([]byte, bool) {
-	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil || (mt != "multipart/form-data" && mt != "multipart/mixed") || params["boundary"] == "" {
-		return nil, false
-	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			return nil, false
-		}
-		if p.FileName() != "" {
-			data, err := io.ReadAll(p)
-			return data, err == nil
-		}
-	}
 }

@@ -2,9 +2,7 @@ package clientweb_test
 
 import (
 	"bytes"
-	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/parley-chat/parley/chat"
 	"github.com/parley-chat/parley/clientweb"
+	"github.com/parley-chat/parley/internal/uploadtest"
 )
 
 // FuzzUploadFile posts a body with its Content-Type to Upload File, on the
@@ -64,7 +63,7 @@ func FuzzUploadFile(f *testing.F) {
 		if stored.Name != name || stored.ClientKey != wantKey || stored.ChatID != "" || !entry.Files.Allows(stored.ContentType) {
 			t.Fatalf("%s: stored %+v for %s (%s)", rep.what, stored, name, wantKey)
 		}
-		want, ok := firstFilePart(contentType, body)
+		want, ok := uploadtest.FirstFilePart(contentType, body)
 		if !ok {
 			t.Fatalf("%s: accepted a body with no readable file part", rep.what)
 		}
@@ -95,25 +94,4 @@ func unsafeFileName(name string) string {
 		return "names a directory"
 	}
 	return ""
-}
-
-// firstFilePart returns the content of the first part with a file name, as
-// the request's own multipart reader finds it (which takes multipart/mixed
-// too).
-func firstFilePart(contentType string, body []byte) ([]byte, bool) {
-	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil || (mt != "multipart/form-data" && mt != "multipart/mixed") || params["boundary"] == "" {
-		return nil, false
-	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			return nil, false
-		}
-		if p.FileName() != "" {
-			data, err := io.ReadAll(p)
-			return data, err == nil
-		}
-	}
 }
