@@ -138,6 +138,7 @@ func (h *Handler) updateAgent(w http.ResponseWriter, r *http.Request, s *session
 	// and the same update sent again reaches routing.
 	if a.Disabled {
 		err = h.Router.Logout(r.Context(), a.ID)
+		h.known.forget(a.ID)
 	} else {
 		err = h.Router.UpdateAgent(r.Context(), a)
 	}

@@ -1,15 +1,17 @@
 package agentapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"github.com/parley-chat/parley/internal/jsonapi"
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/parley-chat/parley/chat"
+	"github.com/parley-chat/parley/internal/jsonapi"
 	"github.com/parley-chat/parley/routing"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -105,12 +107,28 @@ func (h *Handler) authenticate(r *http.Request) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v, err := h.Router.View(ctx, a.ID); err == nil && v.State == routing.StateLoggedOut {
+	h.ensureKnown(ctx, a)
+	return &session{agent: a, tokenHash: t.Hash}, nil
+}
+
+// ensureKnown logs the agent back in to routing if routing does not know
+// them, asking at most once per knownFor.
+func (h *Handler) ensureKnown(ctx context.Context, a chat.Agent) {
+	now := time.Now()
+	if h.known.fresh(a.ID, now) {
+		return
+	}
+	v, err := h.Router.View(ctx, a.ID)
+	if err != nil {
+		return // asked again at the next request
+	}
+	if v.State == routing.StateLoggedOut {
 		if err := h.Router.Login(ctx, a); err != nil {
 			h.Log.Debug("log the agent back in to routing", "agent_id", a.ID, "err", err)
+			return
 		}
 	}
-	return &session{agent: a, tokenHash: t.Hash}, nil
+	h.known.seen(a.ID, now)
 }
 
 // logout takes the agent out of routing, then revokes the token: when
@@ -119,6 +137,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) err
 	if err := h.Router.Logout(r.Context(), s.agent.ID); err != nil {
 		return err
 	}
+	h.known.forget(s.agent.ID)
 	if err := h.Service.Store.DeleteToken(r.Context(), s.tokenHash); err != nil {
 		return err
 	}

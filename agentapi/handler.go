@@ -46,6 +46,7 @@ type Handler struct {
 	Relook time.Duration
 
 	mux       *http.ServeMux
+	known     knownAgents
 	quit      chan struct{}
 	closeOnce sync.Once
 }

@@ -101,3 +101,52 @@ func BenchmarkDecodeClientEvents(b *testing.B) {
 		})
 	}
 }
+
+// FuzzAgentDecodeFast checks that DecodeAgentEvents, reading the common
+// bodies without encoding/json, gives what decoding with encoding/json
+// gives, events or error, on entries with calls and forms on or off. The
+// seeds are FuzzDecodeOnePass's bodies and FuzzDecodeAgentEvents' corpus.
+func FuzzAgentDecodeFast(f *testing.F) {
+	for _, s := range []string{
+		`{"events":[{"event":"chat_session_message","msg_id":"a-1","msg":"Hello"}]}`,
+		`{"events":[{"event":"chat_session_typing","msg":"I am wri"},{"event":"chat_session_not_typing"}]}`,
+		`{"events":[{"event":"chat_session_message_read","ref_msg_id":"r"}]}`,
+		`{"events":[{"event":"chat_session_end"}]}`,
+		`{"events":[{"event":"chat_session_message","msg":"ok"},{"event":"chat_session_message","msg":5}]}`,
+		`{"events":[{"event":"chat_session_signaling","data":{"type":"offer","sdp":"v=0"}}]}`,
+		`{"events":[{"event":"chat_session_form_show","form_request_id":"1","form_name":"f","form_timeout":"30"}]}`,
+		`{"events":[]}`, `{}`, `null`, ``,
+	} {
+		f.Add([]byte(s), false, false)
+		f.Add([]byte(s), true, true)
+	}
+	if files, err := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzDecodeAgentEvents", "*")); err == nil {
+		for _, name := range files {
+			if b, err := os.ReadFile(name); err == nil {
+				if body, ok := corpusBytes(string(b)); ok {
+					f.Add(body, true, false)
+					f.Add(body, false, true)
+				}
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte, calls, forms bool) {
+		e := Entry{AppID: "web", Calls: calls, Forms: forms}
+		got, gotErr := DecodeAgentEvents(body, &e)
+		want, wantErr := decodeAgentSlow(body, &e)
+		// A form without a request id is given a random one.
+		for _, evs := range [][]Event{got, want} {
+			for i := range evs {
+				if evs[i].Type == TypeFormShow {
+					evs[i].FormRequest = ""
+				}
+			}
+		}
+		if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+			t.Fatalf("DecodeAgentEvents(%q): error %v, with encoding/json %v", body, gotErr, wantErr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeAgentEvents(%q) = %+v, with encoding/json %+v", body, got, want)
+		}
+	})
+}

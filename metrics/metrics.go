@@ -50,6 +50,13 @@ type Sources struct {
 	Push          func() push.Counts            // the push outbox's counters
 	BusRTT        func() (time.Duration, error) // round trip to a shared bus; bound it well under the scrape timeout
 	BusDropped    func() int64                  // wake-ups a shared bus dropped
+	Writer        func() WriterStats            // the embedded store's writer
+}
+
+// WriterStats are the embedded store's writer totals (sqlite.WriterStats).
+type WriterStats struct {
+	Commits, Writes int64
+	Busy            time.Duration
 }
 
 // requestBuckets reach past the long poll's 10 s hold, so that held polls
@@ -245,11 +252,18 @@ var (
 		"1 when the shared bus's server answered the scrape's round trip, 0 otherwise.", nil, nil)
 	descBusDropped = prometheus.NewDesc("parley_bus_dropped_total",
 		"Times wake-ups from the shared bus were dropped because this node read them too slowly (its watchers were all woken instead).", nil, nil)
+	descCommits = prometheus.NewDesc("parley_store_commits_total",
+		"Transactions the embedded store's writer committed, each with one fsync.", nil, nil)
+	descCommitted = prometheus.NewDesc("parley_store_committed_writes_total",
+		"Writes (appends, chat creations, …) in the embedded store's commits: over parley_store_commits_total, the writes each fsync carries.", nil, nil)
+	descWriterBusy = prometheus.NewDesc("parley_store_writer_busy_seconds_total",
+		"Time the embedded store's one writer spent committing; its rate near 1 means writes queue behind it.", nil, nil)
 )
 
 func (s *snapshots) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPending, descChats, descQueueWaiting, descQueueOldest,
-		descQueueHandle, descAgents, descLeader, descPush, descBusRTT, descBusUp, descBusDropped} {
+		descQueueHandle, descAgents, descLeader, descPush, descBusRTT, descBusUp, descBusDropped,
+		descCommits, descCommitted, descWriterBusy} {
 		ch <- d
 	}
 }
@@ -316,5 +330,11 @@ func (s *snapshots) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s.src.BusDropped != nil {
 		counter(descBusDropped, float64(s.src.BusDropped()))
+	}
+	if s.src.Writer != nil {
+		w := s.src.Writer()
+		counter(descCommits, float64(w.Commits))
+		counter(descCommitted, float64(w.Writes))
+		counter(descWriterBusy, w.Busy.Seconds())
 	}
 }

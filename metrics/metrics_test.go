@@ -90,6 +90,9 @@ func TestSourcesAreReadAtEachScrape(t *testing.T) {
 		Push:          func() push.Counts { return counts },
 		BusRTT:        func() (time.Duration, error) { return 3 * time.Millisecond, busErr },
 		BusDropped:    func() int64 { return 7 },
+		Writer: func() metrics.WriterStats {
+			return metrics.WriterStats{Commits: 40, Writes: 300, Busy: 1500 * time.Millisecond}
+		},
 	})
 	wantLines(t, scrape(t, m),
 		`parley_polls_pending 3`,
@@ -107,6 +110,9 @@ func TestSourcesAreReadAtEachScrape(t *testing.T) {
 		`parley_bus_up 1`,
 		`parley_bus_rtt_seconds 0.003`,
 		`parley_bus_dropped_total 7`,
+		`parley_store_commits_total 40`,
+		`parley_store_committed_writes_total 300`,
+		`parley_store_writer_busy_seconds_total 1.5`,
 	)
 
 	// The queue empties and the bus goes away: the queue shows 0 rather

@@ -388,6 +388,12 @@ func (s *Server) watchMetrics() {
 		src.BusRTT = func() (time.Duration, error) { return nb.RTT(2 * time.Second) }
 		src.BusDropped = nb.Dropped
 	}
+	if st, ok := s.store.(*sqlite.Store); ok {
+		src.Writer = func() metrics.WriterStats {
+			w := st.WriterStats()
+			return metrics.WriterStats{Commits: w.Commits, Writes: w.Writes, Busy: w.Busy}
+		}
+	}
 	s.metrics.Watch(src)
 }
 

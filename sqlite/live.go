@@ -26,15 +26,21 @@ import (
 // SetPush, DeleteSession (forget). The cursor is not kept here: reads take
 // it from the cursor buffer (cursors.go).
 
+// A reader is seldom more than a few events behind the newest (a poll
+// answered, the next one asks after what it got), so a short tail answers
+// nearly every read; its size bounds the cache's memory, a few hundred
+// bytes per event.
 const (
-	liveTail  = 64               // events kept per chat, at least (up to twice as many)
-	liveIdle  = 10 * time.Minute // a chat not written to for this long is dropped
-	liveChats = 200000           // at most this many chats
+	liveTail   = 16               // events kept per chat, at least (up to twice as many)
+	liveIdle   = 10 * time.Minute // a chat not written to for this long is dropped
+	liveChats  = 200000           // at most this many chats
+	liveEvents = 500000           // at most this many events in all
 )
 
 type liveCache struct {
 	mu    sync.Mutex
 	chats map[string]*liveChat
+	held  int // events held, over all chats
 	swept time.Time
 }
 
@@ -75,6 +81,7 @@ func (c *liveCache) created(sess chat.Session, params string, stored []chat.Even
 		sess.LastSeq = stored[n-1].Seq
 	}
 	lc.sess, lc.hasSess = sess, true
+	c.held -= len(lc.evs)
 	lc.lo, lc.evs = sess.LastSeq, nil
 	c.sweep()
 }
@@ -105,7 +112,9 @@ func (c *liveCache) appended(chatID string, stored []chat.Event, u chat.SessionU
 			s.Ended = time.UnixMilli(u.End.UnixMilli())
 		}
 	}
+	c.held -= len(lc.evs)
 	lc.add(stored)
+	c.held += len(lc.evs)
 	c.sweep()
 }
 
@@ -150,7 +159,10 @@ func (c *liveCache) pushSet(chatID string, p chat.PushToken) {
 // forget drops a chat.
 func (c *liveCache) forget(chatID string) {
 	c.mu.Lock()
-	delete(c.chats, chatID)
+	if lc := c.chats[chatID]; lc != nil {
+		c.held -= len(lc.evs)
+		delete(c.chats, chatID)
+	}
 	c.mu.Unlock()
 }
 
@@ -185,16 +197,17 @@ func (c *liveCache) events(chatID string, after int64, limit int) ([]chat.Event,
 }
 
 // sweep drops chats not written to for liveIdle, every half minute, and
-// the least recently written half when there are too many; the caller
-// holds the lock.
+// the least recently written half when there are too many chats or events;
+// the caller holds the lock.
 func (c *liveCache) sweep() {
 	now := time.Now()
-	if now.Sub(c.swept) < 30*time.Second && len(c.chats) <= liveChats {
+	full := len(c.chats) > liveChats || c.held > liveEvents
+	if now.Sub(c.swept) < 30*time.Second && !full {
 		return
 	}
 	c.swept = now
 	cut := now.Add(-liveIdle)
-	if len(c.chats) > liveChats {
+	if full {
 		// Keep the half written to most recently: drop what is older
 		// than the median write time, found by sampling.
 		var sample []time.Time
@@ -208,6 +221,7 @@ func (c *liveCache) sweep() {
 	}
 	for id, lc := range c.chats {
 		if lc.touched.Before(cut) {
+			c.held -= len(lc.evs)
 			delete(c.chats, id)
 		}
 	}
