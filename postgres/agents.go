@@ -22,6 +22,7 @@ func (s *Store) PutAgent(ctx context.Context, a chat.Agent) error {
 		a.ID, a.Tenant, a.Username, a.PasswordHash, profile); err != nil {
 		return fmt.Errorf("put agent: %w", err)
 	}
+	s.agents.drop(a.ID)
 	return nil
 }
 
@@ -29,7 +30,15 @@ const agentColumns = `password, profile`
 
 // Agent returns the agent id.
 func (s *Store) Agent(ctx context.Context, id string) (chat.Agent, error) {
-	return scanAgent(s.pool.QueryRow(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = $1`, id))
+	if a, ok := s.agents.get(id); ok {
+		return a, nil
+	}
+	at := time.Now()
+	a, err := scanAgent(s.pool.QueryRow(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = $1`, id))
+	if err == nil {
+		s.agents.put(id, a, at)
+	}
+	return a, err
 }
 
 // AgentByUsername returns the tenant's agent with that username.
@@ -81,11 +90,16 @@ func (s *Store) PutToken(ctx context.Context, t chat.Token) error {
 
 // Token returns the login token with that hash, expired or not.
 func (s *Store) Token(ctx context.Context, hash string) (chat.Token, error) {
+	if t, ok := s.tokens.get(hash); ok {
+		return t, nil
+	}
+	at := time.Now()
 	t := chat.Token{Hash: hash}
 	err := s.pool.QueryRow(ctx, `SELECT agent_id, expires FROM agent_tokens WHERE hash = $1`, hash).Scan(&t.AgentID, &t.Expires)
 	if err != nil {
 		return chat.Token{}, notFound(err)
 	}
+	s.tokens.put(hash, t, at)
 	return t, nil
 }
 
@@ -95,6 +109,7 @@ func (s *Store) DeleteToken(ctx context.Context, hash string) error {
 	if _, err := s.exec(ctx, `DELETE FROM agent_tokens WHERE hash = $1 OR expires < $2`, hash, time.Now()); err != nil {
 		return fmt.Errorf("delete token: %w", err)
 	}
+	s.tokens.drop(hash)
 	return nil
 }
 

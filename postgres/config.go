@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/parley-chat/parley/chat"
 )
@@ -19,13 +20,21 @@ func (s *Store) PutTenant(ctx context.Context, t chat.Tenant) error {
 		ON CONFLICT (host) DO UPDATE SET config = excluded.config`, t.Host, doc); err != nil {
 		return fmt.Errorf("put tenant: %w", err)
 	}
+	s.tenants.drop(t.Host)
 	return nil
 }
 
 // Tenant returns the tenant stored under host.
 func (s *Store) Tenant(ctx context.Context, host string) (chat.Tenant, error) {
+	if t, ok := s.tenants.get(host); ok {
+		return t, nil
+	}
+	at := time.Now()
 	var t chat.Tenant
 	err := s.getJSON(ctx, &t, `SELECT config FROM tenants WHERE host = $1`, host)
+	if err == nil {
+		s.tenants.put(host, t, at)
+	}
 	return t, err
 }
 
@@ -40,14 +49,23 @@ func (s *Store) PutEntry(ctx context.Context, host string, e chat.Entry) error {
 		ON CONFLICT (host, app_id) DO UPDATE SET config = excluded.config`, host, e.AppID, doc); err != nil {
 		return fmt.Errorf("put entry: %w", err)
 	}
+	s.entries.drop([2]string{host, e.AppID})
 	return nil
 }
 
 // Entry returns the scenario entry appID of the tenant host.
 func (s *Store) Entry(ctx context.Context, host, appID string) (chat.Entry, error) {
+	key := [2]string{host, appID}
+	if e, ok := s.entries.get(key); ok {
+		return e, nil
+	}
+	at := time.Now()
 	var e chat.Entry
 	err := s.getJSON(ctx, &e, `SELECT config FROM entries WHERE host = $1 AND app_id = $2`, host, appID)
 	e.Tenant = host
+	if err == nil {
+		s.entries.put(key, e, at)
+	}
 	return e, err
 }
 

@@ -58,6 +58,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete session: %w", storeErr(err))
 	}
+	s.cursors.forget(id)
 	return nil
 }
 

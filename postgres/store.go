@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,13 @@ import (
 // means an error always says nothing was written, as in the SQLite store.
 const writeTimeout = 30 * time.Second
 
+// defaultMaxConns is the pool's size when the DSN sets none
+// (pool_max_conns). pgx's default, the number of CPUs and at least four,
+// held a node's requests in line for a connection while each waited on
+// its round trips: a poll and a send each make a few. Two nodes with this
+// many stay well under PostgreSQL's default max_connections of 100.
+const defaultMaxConns = 16
+
 // connectTimeout bounds each new connection when the DSN sets none
 // (connect_timeout).
 const connectTimeout = 10 * time.Second
@@ -38,6 +46,16 @@ const connectTimeout = 10 * time.Second
 type Store struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
+
+	// Rows read at every request, kept for a moment (recent.go).
+	tenants recent[string, chat.Tenant]
+	entries recent[[2]string, chat.Entry]
+	agents  recent[string, chat.Agent]
+	tokens  recent[string, chat.Token]
+
+	cursors     cursorBuffer // cursor moves written behind (cursors.go)
+	stopCursors chan struct{}
+	cursorsDone chan struct{}
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -54,6 +72,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -62,7 +83,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool, stopCursors: make(chan struct{}), cursorsDone: make(chan struct{})}
+	go s.flushCursors(s.stopCursors, s.cursorsDone)
+	return s, nil
 }
 
 // Ping reports whether the database answers.
@@ -76,6 +99,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close waits for the queries in flight and closes every connection.
 func (s *Store) Close() error {
 	if s.closed.CompareAndSwap(false, true) {
+		close(s.stopCursors)
+		<-s.cursorsDone // the last moves written
 		s.pool.Close()
 	}
 	return nil

@@ -273,3 +273,50 @@ func seqs(evs []chat.Event) []int64 {
 	}
 	return out
 }
+
+// TestCursorMovesAreWrittenBehindAndReachOtherNodes: a node sees its own
+// cursor moves at once, another node within a flush, and closing a store
+// writes what it still holds.
+func TestCursorMovesAreWrittenBehindAndReachOtherNodes(t *testing.T) {
+	pgtest.Require(t)
+	dsn := pgtest.Schema(t)
+	a, b := open(t, dsn), open(t, dsn)
+	k := chat.ClientKey{Tenant: "demo.parley.local", AppID: "support", ClientID: "client-1"}
+	first := []chat.Event{
+		{Type: chat.TypeStatus, Time: time.Now(), Payload: chat.Payload{State: chat.StateQueued}},
+		{Type: chat.TypeMessage, PartyID: "chat-1", Time: time.Now(), Payload: chat.Payload{Msg: "hi"}},
+	}
+	if _, err := a.CreateSession(t.Context(), chat.Session{ID: "chat-1", ClientKey: k, State: chat.StateQueued, Created: time.Now()}, first); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	cursor := func(st *postgres.Store) int64 {
+		t.Helper()
+		sess, err := st.Session(t.Context(), "chat-1")
+		if err != nil {
+			t.Fatalf("Session: %v", err)
+		}
+		return sess.Cursor
+	}
+	if err := a.SetCursor(t.Context(), "chat-1", 1); err != nil {
+		t.Fatalf("SetCursor: %v", err)
+	}
+	if got := cursor(a); got != 1 {
+		t.Errorf("the moving node reads cursor %d, want 1", got)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for cursor(b) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the other node still reads cursor %d after 5 s, want 1", cursor(b))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := a.SetCursor(t.Context(), "chat-1", 2); err != nil {
+		t.Fatalf("SetCursor: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got := cursor(b); got != 2 {
+		t.Errorf("after the moving node closed, the other reads cursor %d, want 2", got)
+	}
+}
