@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/parley-chat/parley/chat"
 )
 
@@ -25,26 +24,27 @@ import (
 func (s *Store) Append(ctx context.Context, chatID string, evs []chat.Event, u chat.SessionUpdate) ([]chat.Event, error) {
 	msgIDs := dedupMsgIDs(evs)
 	var stored []chat.Event
-	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.writeBatches(ctx, func(ctx context.Context, conn batcher) error {
 		b := &pgx.Batch{}
+		b.Queue(`BEGIN`)
 		b.Queue(`SELECT last_seq FROM sessions WHERE id = $1 AND ended IS NULL FOR UPDATE`, chatID)
 		if len(msgIDs) > 0 {
 			b.Queue(`SELECT party_id, dedup_key FROM events WHERE chat_id = $1 AND dedup_key = ANY($2)`, chatID, msgIDs)
 		}
-		last, held, err := readLock(ctx, tx, b, len(msgIDs) > 0)
+		last, held, err := readLock(ctx, conn, b, len(msgIDs) > 0)
 		if err != nil {
 			return err
 		}
 		stored = number(chatID, evs, last, held)
-		if len(stored) == 0 && u == (chat.SessionUpdate{}) {
-			return nil
-		}
 		b = &pgx.Batch{}
-		if err := queueInserts(b, stored); err != nil {
-			return err
+		if len(stored) > 0 || u != (chat.SessionUpdate{}) {
+			if err := queueInserts(b, stored); err != nil {
+				return err
+			}
+			queueUpdate(b, chatID, lastSeq(stored, last), u)
 		}
-		queueUpdate(b, chatID, lastSeq(stored, last), u)
-		return runBatch(ctx, tx, b)
+		b.Queue(`COMMIT`)
+		return runBatch(ctx, conn, b)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("append events: %w", err)
@@ -56,11 +56,14 @@ func (s *Store) Append(ctx context.Context, chatID string, evs []chat.Event, u c
 // party id and its msg_id.
 type senderMsg struct{ party, msgID string }
 
-// readLock sends the batch that locks a live session and, with keys, lists
-// the dedup keys its log already holds.
-func readLock(ctx context.Context, tx pgx.Tx, b *pgx.Batch, keys bool) (last int64, held map[senderMsg]bool, err error) {
-	br := tx.SendBatch(ctx, b)
+// readLock sends the batch that begins the transaction, locks a live
+// session and, with keys, lists the dedup keys its log already holds.
+func readLock(ctx context.Context, conn batcher, b *pgx.Batch, keys bool) (last int64, held map[senderMsg]bool, err error) {
+	br := conn.SendBatch(ctx, b)
 	defer func() { err = errors.Join(err, br.Close()) }()
+	if _, err := br.Exec(); err != nil { // BEGIN
+		return 0, nil, err
+	}
 	if err := br.QueryRow().Scan(&last); err != nil {
 		return 0, nil, notFound(err)
 	}
@@ -128,12 +131,13 @@ func dedupMsgIDs(evs []chat.Event) []string {
 }
 
 const insertEvent = `INSERT INTO events (chat_id, seq, type, party_id, msg_id, dedup_key, created, payload)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-	ON CONFLICT (chat_id, party_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 
-// queueInserts adds an insert of each numbered event to b. runBatch checks
-// that each stores its row: a duplicate found only by the index would
-// leave a gap, so it fails the whole append instead.
+// queueInserts adds an insert of each numbered event to b. A duplicate
+// found only by the unique index (the lock and the read under it leave it
+// no way in) is a unique violation: PostgreSQL aborts the transaction, so
+// the COMMIT sent in the same batch does not run, and the whole append
+// fails with chat.ErrConflict rather than leave a gap.
 func queueInserts(b *pgx.Batch, stored []chat.Event) error {
 	for i := range stored {
 		ev := &stored[i]
@@ -145,13 +149,7 @@ func queueInserts(b *pgx.Batch, stored []chat.Event) error {
 		if err != nil {
 			return fmt.Errorf("encode payload of event %d: %w", ev.Seq, err)
 		}
-		b.Queue(insertEvent, ev.ChatID, ev.Seq, string(ev.Type), ev.PartyID, ev.MsgID, key, ev.Time, payload).
-			Exec(func(tag pgconn.CommandTag) error {
-				if tag.RowsAffected() != 1 {
-					return fmt.Errorf("event %d of chat %s: msg_id %q is already stored", ev.Seq, ev.ChatID, ev.MsgID)
-				}
-				return nil
-			})
+		b.Queue(insertEvent, ev.ChatID, ev.Seq, string(ev.Type), ev.PartyID, ev.MsgID, key, ev.Time, payload)
 	}
 	return nil
 }
@@ -169,8 +167,8 @@ func queueUpdate(b *pgx.Batch, chatID string, last int64, u chat.SessionUpdate) 
 }
 
 // runBatch sends b and returns the first error of its statements.
-func runBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
-	return tx.SendBatch(ctx, b).Close()
+func runBatch(ctx context.Context, conn batcher, b *pgx.Batch) error {
+	return conn.SendBatch(ctx, b).Close()
 }
 
 // Events returns up to limit events of the chat after the given sequence.

@@ -58,7 +58,6 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete session: %w", storeErr(err))
 	}
-	s.cursors.forget(id)
 	return nil
 }
 

@@ -19,8 +19,9 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []ch
 		params = []byte("{}")
 	}
 	stored := number(sess.ID, first, 0, nil)
-	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.writeBatches(ctx, func(ctx context.Context, conn batcher) error {
 		b := &pgx.Batch{}
+		b.Queue(`BEGIN`)
 		b.Queue(`INSERT INTO sessions (id, tenant, app_id, client_id, state, ewt, phone_number, from_name,
 				parameters, case_id, agent_id, created, last_seq)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
@@ -29,37 +30,24 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session, first []ch
 		if err := queueInserts(b, stored); err != nil {
 			return err
 		}
-		return runBatch(ctx, tx, b)
+		b.Queue(`COMMIT`)
+		return runBatch(ctx, conn, b)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
 	}
-	s.cursors.seen(sess.ID)
 	return stored, nil
 }
 
 // Session returns the session id.
 func (s *Store) Session(ctx context.Context, id string) (chat.Session, error) {
-	return s.known(scanSession(s.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id)))
+	return scanSession(s.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id))
 }
 
 // LiveSession returns the client's live session on its entry.
 func (s *Store) LiveSession(ctx context.Context, k chat.ClientKey) (chat.Session, error) {
-	return s.known(scanSession(s.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions
-		WHERE tenant = $1 AND app_id = $2 AND client_id = $3 AND ended IS NULL`, k.Tenant, k.AppID, k.ClientID)))
-}
-
-// known notes a session read as existing and gives it its cursor move not
-// yet written.
-func (s *Store) known(sess chat.Session, err error) (chat.Session, error) {
-	if err != nil {
-		return sess, err
-	}
-	s.cursors.seen(sess.ID)
-	if c, ok := s.cursors.get(sess.ID); ok && c > sess.Cursor {
-		sess.Cursor = c
-	}
-	return sess, nil
+	return scanSession(s.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE tenant = $1 AND app_id = $2 AND client_id = $3 AND ended IS NULL`, k.Tenant, k.AppID, k.ClientID))
 }
 
 func scanSession(row pgx.Row) (chat.Session, error) {
@@ -90,23 +78,15 @@ func (s *Store) sessions(ctx context.Context, query string, args ...any) ([]chat
 		if err != nil {
 			return nil, fmt.Errorf("list sessions: %w", err)
 		}
-		if c, ok := s.cursors.get(sess.ID); ok && c > sess.Cursor {
-			sess.Cursor = c
-		}
 		out = append(out, sess)
 	}
 	return out, storeErr(rows.Err())
 }
 
-// SetCursor moves the client's delivery cursor forward, written behind
-// for a chat this node read lately (cursors.go).
+// SetCursor moves the client's delivery cursor forward. It is written at
+// once, unlike the SQLite store's: the next poll of the client may reach
+// another node, which must not give it the same events again.
 func (s *Store) SetCursor(ctx context.Context, chatID string, seq int64) error {
-	if err := s.usable(ctx); err != nil {
-		return err
-	}
-	if s.cursors.later(chatID, seq) {
-		return nil
-	}
 	err := s.mustChange(ctx, `UPDATE sessions SET cursor = greatest(cursor, $2) WHERE id = $1`, chatID, seq)
 	if err != nil {
 		return fmt.Errorf("set cursor: %w", err)

@@ -52,10 +52,6 @@ type Store struct {
 	entries recent[[2]string, chat.Entry]
 	agents  recent[string, chat.Agent]
 	tokens  recent[string, chat.Token]
-
-	cursors     cursorBuffer // cursor moves written behind (cursors.go)
-	stopCursors chan struct{}
-	cursorsDone chan struct{}
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -83,9 +79,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
-	s := &Store{pool: pool, stopCursors: make(chan struct{}), cursorsDone: make(chan struct{})}
-	go s.flushCursors(s.stopCursors, s.cursorsDone)
-	return s, nil
+	return &Store{pool: pool}, nil
 }
 
 // Ping reports whether the database answers.
@@ -99,8 +93,6 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close waits for the queries in flight and closes every connection.
 func (s *Store) Close() error {
 	if s.closed.CompareAndSwap(false, true) {
-		close(s.stopCursors)
-		<-s.cursorsDone // the last moves written
 		s.pool.Close()
 	}
 	return nil
@@ -118,6 +110,39 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx pgx.T
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(ctx, tx) })
+	return storeErr(err)
+}
+
+// batcher sends batches: a transaction or a connection.
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// writeBatches runs a write as fn sends it on a connection of its own:
+// BEGIN goes out with fn's first batch and COMMIT with its last, so that a
+// write of two batches is two round trips where pgx.BeginFunc's took four
+// (Append: the lock and the dedup read, then the rows). A transaction fn
+// leaves open, by an error on the way, is rolled back; as in write, once
+// started the write runs to its end.
+func (s *Store) writeBatches(ctx context.Context, fn func(ctx context.Context, conn batcher) error) error {
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return storeErr(err)
+	}
+	// The pool closes a connection released inside a transaction: a
+	// rollback that fails costs a reconnection, not a leak.
+	defer conn.Release()
+	err = fn(ctx, conn)
+	if conn.Conn().PgConn().TxStatus() != 'I' {
+		if _, rbErr := conn.Exec(ctx, `ROLLBACK`); rbErr != nil {
+			err = errors.Join(err, rbErr)
+		}
+	}
 	return storeErr(err)
 }
 

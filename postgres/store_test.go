@@ -274,49 +274,39 @@ func seqs(evs []chat.Event) []int64 {
 	return out
 }
 
-// TestCursorMovesAreWrittenBehindAndReachOtherNodes: a node sees its own
-// cursor moves at once, another node within a flush, and closing a store
-// writes what it still holds.
-func TestCursorMovesAreWrittenBehindAndReachOtherNodes(t *testing.T) {
-	pgtest.Require(t)
-	dsn := pgtest.Schema(t)
-	a, b := open(t, dsn), open(t, dsn)
+// TestAFailedAppendRollsBackAndLeavesItsConnectionUsable: an append sends
+// BEGIN with its first batch and COMMIT with its last; one that fails on
+// the way must roll back (no lock kept, nothing stored) and leave the
+// connection fit for the next write. One connection in the pool makes the
+// next writes use the same one.
+func TestAFailedAppendRollsBackAndLeavesItsConnectionUsable(t *testing.T) {
+	st := open(t, pgtest.Schema(t)+"&pool_max_conns=1")
 	k := chat.ClientKey{Tenant: "demo.parley.local", AppID: "support", ClientID: "client-1"}
-	first := []chat.Event{
-		{Type: chat.TypeStatus, Time: time.Now(), Payload: chat.Payload{State: chat.StateQueued}},
-		{Type: chat.TypeMessage, PartyID: "chat-1", Time: time.Now(), Payload: chat.Payload{Msg: "hi"}},
-	}
-	if _, err := a.CreateSession(t.Context(), chat.Session{ID: "chat-1", ClientKey: k, State: chat.StateQueued, Created: time.Now()}, first); err != nil {
+	if _, err := st.CreateSession(t.Context(), chat.Session{ID: "chat-1", ClientKey: k, State: chat.StateQueued, Created: time.Now()},
+		[]chat.Event{{Type: chat.TypeStatus, Time: time.Now()}}); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
-	cursor := func(st *postgres.Store) int64 {
-		t.Helper()
-		sess, err := st.Session(t.Context(), "chat-1")
-		if err != nil {
-			t.Fatalf("Session: %v", err)
-		}
-		return sess.Cursor
+	msg := func(id, text string) []chat.Event {
+		return []chat.Event{{Type: chat.TypeMessage, PartyID: "chat-1", MsgID: id, Time: time.Now(), Payload: chat.Payload{Msg: text}}}
 	}
-	if err := a.SetCursor(t.Context(), "chat-1", 1); err != nil {
-		t.Fatalf("SetCursor: %v", err)
+	// Fails in the first batch (no live session to lock), then in the
+	// second (text PostgreSQL refuses), each followed by an append that
+	// must go through on the same connection.
+	if _, err := st.Append(t.Context(), "chat-x", msg("m0", "lost"), chat.SessionUpdate{}); !errors.Is(err, chat.ErrNotFound) {
+		t.Fatalf("Append to an unknown chat: %v, want ErrNotFound", err)
 	}
-	if got := cursor(a); got != 1 {
-		t.Errorf("the moving node reads cursor %d, want 1", got)
+	if _, err := st.Append(t.Context(), "chat-1", msg("m1", "one"), chat.SessionUpdate{}); err != nil {
+		t.Fatalf("Append after a failed one: %v", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for cursor(b) != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the other node still reads cursor %d after 5 s, want 1", cursor(b))
-		}
-		time.Sleep(20 * time.Millisecond)
+	if _, err := st.Append(t.Context(), "chat-1", msg("m2", "a\x00b"), chat.SessionUpdate{}); err == nil {
+		t.Fatal("Append of a NUL character succeeded")
 	}
-	if err := a.SetCursor(t.Context(), "chat-1", 2); err != nil {
-		t.Fatalf("SetCursor: %v", err)
+	stored, err := st.Append(t.Context(), "chat-1", msg("m3", "two"), chat.SessionUpdate{})
+	if err != nil || len(stored) != 1 || stored[0].Seq != 3 {
+		t.Fatalf("Append after a failed one = %+v, %v; want one event at seq 3", stored, err)
 	}
-	if err := a.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if got := cursor(b); got != 2 {
-		t.Errorf("after the moving node closed, the other reads cursor %d, want 2", got)
+	evs, err := st.Events(t.Context(), "chat-1", 0, 10)
+	if err != nil || len(evs) != 3 || evs[1].Msg != "one" || evs[2].Msg != "two" {
+		t.Fatalf("Events = %+v, %v; want the status, one, two", evs, err)
 	}
 }
