@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: run test test-short build fuzz vet bench bench-go
+.PHONY: run test test-short build fuzz vet bench bench-go profile
 
 run:
 	$(GO) run ./cmd/parley serve
@@ -51,3 +51,9 @@ bench: bench-go
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./chat/ ./sqlite/ ./clientweb/
+
+# CPU, heap and goroutine profiles of the server (and of the load
+# generator) in the middle of one messaging run; PROFILE_* variables tune it
+# (see the script).
+profile:
+	./scripts/profile.sh

@@ -102,24 +102,31 @@ func (h *Handler) Pending() int {
 // Both are driven by the same state machine, pollState.
 func (h *Handler) poll(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
+	q := &pollState{h: h, key: c.key, entry: &c.entry, kick: make(chan struct{}, 1)}
+	// Watch before reading the chat, so that nothing appended after that
+	// read goes unnoticed: the read's last sequence then tells whether the
+	// first look needs the log at all (fresh). A chat that turns out not
+	// to be the client's is let go at once.
+	q.unwatch = h.watch(chat.CustomerTopic(r.PathValue("chatId")), func() { q.signal(woken) })
 	sess, err := h.Service.Chat(ctx, c.key, r.PathValue("chatId"))
 	if err != nil {
+		q.unwatch()
 		return err
 	}
 	cursor, err := pollCursor(r, &sess)
 	if err != nil {
+		q.unwatch()
 		return err
 	}
-	q := &pollState{h: h, key: c.key, sess: sess, entry: &c.entry, cursor: cursor, kick: make(chan struct{}, 1)}
-	// Watch before the first look at the log, so that nothing appended
-	// between that look and the wait goes unnoticed.
-	q.unwatch = h.watch(chat.CustomerTopic(sess.ID), func() { q.signal(woken) })
+	q.sess, q.cursor, q.fresh = sess, cursor, true
 	q.slot, err = h.polls.take(c.key, sess.ID, func() { q.signal(stopped) }, h.MaxPollsPerClient)
 	if err != nil {
 		q.unwatch()
 		return err
 	}
-	q.reasons = woken // the first look
+	q.mu.Lock()
+	q.reasons |= woken // the first look
+	q.mu.Unlock()
 	if a := q.step(ctx); a != nil {
 		q.finish()
 		return a.write(w)
@@ -163,6 +170,9 @@ type pollState struct {
 	sess   chat.Session
 	entry  *chat.Entry
 	cursor int64
+	// fresh is set until the first look: sess was read after the watch
+	// began, so a log that ends at the cursor has nothing to give yet.
+	fresh bool
 
 	unwatch func()
 	slot    *pollSlot
@@ -241,10 +251,19 @@ func (q *pollState) step(ctx context.Context) *answer {
 // chat's end, or nil when there is nothing to give yet.
 func (q *pollState) look(ctx context.Context) *answer {
 	h := q.h
-	evs, next, err := h.Service.Pending(ctx, &q.sess, q.entry, q.cursor)
-	if err != nil {
-		return h.errorAnswer(err)
+	var evs []chat.Event
+	next := q.cursor
+	// The first look of a poll of a chat with nothing after the cursor
+	// reads nothing: on a shared store each read is a query, and most
+	// polls start right after the answer that gave the client the end.
+	if skip := q.fresh && q.sess.LastSeq <= q.cursor; !skip {
+		var err error
+		evs, next, err = h.Service.Pending(ctx, &q.sess, q.entry, q.cursor)
+		if err != nil {
+			return h.errorAnswer(err)
+		}
 	}
+	q.fresh = false
 	if next > q.cursor {
 		q.cursor = next
 		if err := h.Service.Store.SetCursor(ctx, q.sess.ID, next); err != nil {
