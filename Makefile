@@ -35,7 +35,8 @@ FUZZ_TARGETS ?= \
 	clientweb:FuzzCustomerAPI clientweb:FuzzCustomerAPIPostgres clientweb:FuzzUploadFile \
 	agentapi:FuzzAgentAPI agentapi:FuzzAgentUpload agentapi:FuzzParseCursors \
 	adminapi:FuzzAdminAPI privacy:FuzzPrivacyAPI config:FuzzParse \
-	netx:FuzzParseProxies netx:FuzzResolve push:FuzzServiceAnswer backup:FuzzUnpack
+	netx:FuzzParseProxies netx:FuzzResolve push:FuzzServiceAnswer backup:FuzzUnpack \
+	chat:FuzzDecodeOnePass chat:FuzzAgentDecodeFast client:FuzzEventsFast
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t%%:*} $${t#*:}"; \

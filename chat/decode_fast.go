@@ -1,7 +1,7 @@
 package chat
 
 import (
-	"unicode/utf8"
+	"github.com/parley-chat/parley/internal/jsonscan"
 )
 
 // decodeFast reads the Send Events bodies SDKs send most (messages,
@@ -15,36 +15,36 @@ import (
 // FuzzDecodeOnePass checks that both ways give the same events or the
 // same error.
 func decodeFast(body []byte) (evs []Event, ok bool, err error) {
-	d := fastDecoder{b: body}
-	d.space()
-	if !d.lit(`{`) || !d.space() || !d.lit(`"events"`) || !d.space() || !d.lit(`:`) || !d.space() || !d.lit(`[`) {
+	d := jsonscan.New(body)
+	d.Space()
+	if !d.Lit(`{`) || !d.Space() || !d.Lit(`"events"`) || !d.Space() || !d.Lit(`:`) || !d.Space() || !d.Lit(`[`) {
 		return nil, false, nil
 	}
 	var cs []clientEvent
-	d.space()
-	if !d.lit(`]`) {
+	d.Space()
+	if !d.Lit(`]`) {
 		for {
-			d.space()
-			c, ok := d.event()
+			d.Space()
+			c, ok := fastEvent(d)
 			if !ok {
 				return nil, false, nil
 			}
 			cs = append(cs, c)
-			d.space()
-			if d.lit(`]`) {
+			d.Space()
+			if d.Lit(`]`) {
 				break
 			}
-			if !d.lit(`,`) {
+			if !d.Lit(`,`) {
 				return nil, false, nil
 			}
 		}
 	}
-	d.space()
-	if !d.lit(`}`) {
+	d.Space()
+	if !d.Lit(`}`) {
 		return nil, false, nil
 	}
-	d.space()
-	if d.i != len(d.b) {
+	d.Space()
+	if !d.Done() {
 		return nil, false, nil
 	}
 	evs = make([]Event, 0, len(cs))
@@ -58,68 +58,41 @@ func decodeFast(body []byte) (evs []Event, ok bool, err error) {
 	return evs, true, nil
 }
 
-type fastDecoder struct {
-	b []byte
-	i int
-}
-
-// space skips JSON whitespace; it always reports true, to chain.
-func (d *fastDecoder) space() bool {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return true
-		}
-	}
-	return true
-}
-
-// lit takes s if the input goes on with it.
-func (d *fastDecoder) lit(s string) bool {
-	if len(d.b)-d.i < len(s) || string(d.b[d.i:d.i+len(s)]) != s {
-		return false
-	}
-	d.i += len(s)
-	return true
-}
-
 // event reads one element of the events array: an object of known keys,
 // or null (an event without a type, as encoding/json leaves it).
-func (d *fastDecoder) event() (clientEvent, bool) {
+func fastEvent(d *jsonscan.Scanner) (clientEvent, bool) {
 	var c clientEvent
-	if d.lit(`null`) {
+	if d.Lit(`null`) {
 		return c, true
 	}
-	if !d.lit(`{`) {
+	if !d.Lit(`{`) {
 		return c, false
 	}
-	d.space()
-	if d.lit(`}`) {
+	d.Space()
+	if d.Lit(`}`) {
 		return c, true
 	}
 	// The values, allocated once per event for the fields to point at.
 	vals := new([11]string)
 	for {
-		d.space()
-		key, ok := d.key()
+		d.Space()
+		key, ok := d.Key()
 		if !ok {
 			return c, false
 		}
-		d.space()
-		if !d.lit(`:`) {
+		d.Space()
+		if !d.Lit(`:`) {
 			return c, false
 		}
-		d.space()
+		d.Space()
 		field, slot := c.field(key)
 		switch {
 		case field != nil:
-			if d.lit(`null`) {
+			if d.Lit(`null`) {
 				*field = nil
 				break
 			}
-			s, ok := d.str()
+			s, ok := d.Str()
 			if !ok {
 				return c, false
 			}
@@ -127,17 +100,17 @@ func (d *fastDecoder) event() (clientEvent, bool) {
 			*field = &vals[slot]
 		case key == "timestamp" || key == "party_id":
 			// Sent by the SDKs, read by no field: skipped, if plain.
-			if !d.scalar() {
+			if !d.Scalar() {
 				return c, false
 			}
 		default:
 			return c, false
 		}
-		d.space()
-		if d.lit(`}`) {
+		d.Space()
+		if d.Lit(`}`) {
 			return c, true
 		}
-		if !d.lit(`,`) {
+		if !d.Lit(`,`) {
 			return c, false
 		}
 	}
@@ -171,169 +144,4 @@ func (c *clientEvent) field(key string) (**string, int) {
 		return &c.FormName, 10
 	}
 	return nil, 0
-}
-
-// key reads an object key without escapes.
-func (d *fastDecoder) key() (string, bool) {
-	if !d.lit(`"`) {
-		return "", false
-	}
-	start := d.i
-	for d.i < len(d.b) {
-		switch c := d.b[d.i]; {
-		case c == '"':
-			d.i++
-			return string(d.b[start : d.i-1]), true
-		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
-			return "", false
-		}
-		d.i++
-	}
-	return "", false
-}
-
-// str reads a string value as encoding/json decodes it, but for the
-// escapes of UTF-16 surrogates and invalid UTF-8 (replaced by U+FFFD
-// there), which it leaves to encoding/json.
-func (d *fastDecoder) str() (string, bool) {
-	if !d.lit(`"`) {
-		return "", false
-	}
-	start := d.i
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		if c == '"' {
-			raw := d.b[start:d.i]
-			d.i++
-			if !utf8.Valid(raw) {
-				return "", false
-			}
-			return string(raw), true
-		}
-		if c == '\\' {
-			return d.escaped(start)
-		}
-		if c < 0x20 {
-			return "", false
-		}
-		d.i++
-	}
-	return "", false
-}
-
-// escaped goes on reading the string that started at start, at its first
-// backslash, decoding escapes.
-func (d *fastDecoder) escaped(start int) (string, bool) {
-	out := make([]byte, 0, d.i-start+16)
-	out = append(out, d.b[start:d.i]...)
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
-		case c == '"':
-			d.i++
-			if !utf8.Valid(out) {
-				return "", false
-			}
-			return string(out), true
-		case c < 0x20:
-			return "", false
-		case c != '\\':
-			out = append(out, c)
-			d.i++
-			continue
-		}
-		if d.i+1 >= len(d.b) {
-			return "", false
-		}
-		switch e := d.b[d.i+1]; e {
-		case '"', '\\', '/':
-			out = append(out, e)
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, ok := hex4(d.b[d.i+2:])
-			if !ok || (r >= 0xD800 && r < 0xE000) {
-				return "", false // surrogates: left to encoding/json
-			}
-			out = utf8.AppendRune(out, r)
-			d.i += 4
-		default:
-			return "", false
-		}
-		d.i += 2
-	}
-	return "", false
-}
-
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
-}
-
-// scalar skips a value that is a string, a number, true, false or null.
-func (d *fastDecoder) scalar() bool {
-	switch {
-	case d.i < len(d.b) && d.b[d.i] == '"':
-		_, ok := d.str()
-		return ok
-	case d.lit(`true`), d.lit(`false`), d.lit(`null`):
-		return true
-	}
-	return d.number()
-}
-
-// number skips a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-func (d *fastDecoder) number() bool {
-	digits := func() int {
-		n := 0
-		for d.i < len(d.b) && '0' <= d.b[d.i] && d.b[d.i] <= '9' {
-			d.i++
-			n++
-		}
-		return n
-	}
-	d.lit(`-`)
-	switch {
-	case d.lit(`0`):
-	case d.i < len(d.b) && '1' <= d.b[d.i] && d.b[d.i] <= '9':
-		digits()
-	default:
-		return false
-	}
-	if d.lit(`.`) && digits() == 0 {
-		return false
-	}
-	if d.lit(`e`) || d.lit(`E`) {
-		if !d.lit(`+`) {
-			d.lit(`-`)
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return true
 }

@@ -110,10 +110,12 @@ func (s *AgentStream) Next(ctx context.Context) (StreamMessage, error) {
 		return StreamMessage{}, fmt.Errorf("read agent stream: %w", err)
 	}
 	var m StreamMessage
-	if err := json.Unmarshal(data, &m); err != nil {
-		return StreamMessage{}, fmt.Errorf("read agent stream: %w: %w", ErrBadResponse, err)
+	if !m.decodeFast(data) {
+		if err := json.Unmarshal(data, &m); err != nil {
+			return StreamMessage{}, fmt.Errorf("read agent stream: %w: %w", ErrBadResponse, err)
+		}
+		m.Raw = data
 	}
-	m.Raw = data
 	if m.Type == StreamEvents && len(m.Events) > 0 {
 		s.mu.Lock()
 		s.cursors[m.ChatID] = max(s.cursors[m.ChatID], LastSeq(m.Events))

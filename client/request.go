@@ -146,6 +146,9 @@ func decodeObject(resp *http.Response, out any) error {
 	if err != nil {
 		return fmt.Errorf("read answer: %w", err)
 	}
+	if f, ok := out.(fastDecoder); ok && f.decodeFast(b) {
+		return nil
+	}
 	trimmed := bytes.TrimSpace(b)
 	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
 		return fmt.Errorf("%w: want a JSON object, got %q", ErrBadResponse, snippet(trimmed))
@@ -157,6 +160,12 @@ func decodeObject(resp *http.Response, out any) error {
 		return fmt.Errorf("%w: %w", ErrBadResponse, err)
 	}
 	return nil
+}
+
+// fastDecoder is an answer that reads its plain forms without
+// encoding/json (event_fast.go); false means: decode it as usual.
+type fastDecoder interface {
+	decodeFast(body []byte) bool
 }
 
 // snippet shortens a body for an error message.
