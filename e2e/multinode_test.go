@@ -435,15 +435,8 @@ func (c *mnCustomer) send(ctx context.Context) {
 			}
 			return // not acknowledged: it may or may not be stored
 		}
-		for !c.hasAnswer(answerID(id)) {
-			c.mu.Lock()
-			changed := c.changed
-			c.mu.Unlock()
-			select {
-			case <-changed:
-			case <-ctx.Done():
-				return
-			}
+		if !c.awaitAnswer(ctx, answerID(id)) {
+			return
 		}
 	}
 }
@@ -451,10 +444,25 @@ func (c *mnCustomer) send(ctx context.Context) {
 // answerID is the msg_id of the agent's answer to a customer's message.
 func answerID(msgID string) string { return "re-" + msgID }
 
-func (c *mnCustomer) hasAnswer(id string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Contains(c.answers, id)
+// awaitAnswer waits until the answer id has been polled, or ctx ends. The
+// check and the channel to wait on are taken under one lock: an answer
+// polled between the two would otherwise wake nobody, and the customer,
+// who sends nothing more until answered, would wait for good.
+func (c *mnCustomer) awaitAnswer(ctx context.Context, id string) bool {
+	for {
+		c.mu.Lock()
+		answered := slices.Contains(c.answers, id)
+		changed := c.changed
+		c.mu.Unlock()
+		if answered {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 func (c *mnCustomer) ackedCount() int {
