@@ -15,14 +15,13 @@ import (
 
 // decodeFast reads an {"events":[…]} answer.
 func (l *eventList) decodeFast(body []byte) bool {
-	d := jsonscan.New(body)
-	d.Space()
-	if !d.Lit(`{`) {
+	d, ok := openObject(body)
+	if !ok {
 		return false
 	}
 	var out eventList
 	seen := false
-	ok := fastObject(d, func(key string) bool {
+	ok = fastObject(d, func(key string) bool {
 		if key != "events" {
 			return false
 		}
@@ -39,13 +38,12 @@ func (l *eventList) decodeFast(body []byte) bool {
 
 // decodeFast reads a stream message of type "events".
 func (m *StreamMessage) decodeFast(data []byte) bool {
-	d := jsonscan.New(data)
-	d.Space()
-	if !d.Lit(`{`) {
+	d, ok := openObject(data)
+	if !ok {
 		return false
 	}
 	var out StreamMessage
-	ok := fastObject(d, func(key string) bool {
+	ok = fastObject(d, func(key string) bool {
 		var ok bool
 		switch key {
 		case "type":
@@ -63,6 +61,13 @@ func (m *StreamMessage) decodeFast(data []byte) bool {
 	out.Raw = data
 	*m = out
 	return true
+}
+
+// openObject starts reading body, which must be an object.
+func openObject(body []byte) (*jsonscan.Scanner, bool) {
+	d := jsonscan.New(body)
+	d.Space()
+	return d, d.Lit(`{`)
 }
 
 // fastObject reads the members of an object whose "{" has been read,

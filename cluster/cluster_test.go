@@ -1,20 +1,18 @@
 package cluster_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/parley-chat/parley/chat"
 	"github.com/parley-chat/parley/cluster"
+	"github.com/parley-chat/parley/internal/logbuf"
 	"github.com/parley-chat/parley/natsbus"
 	"github.com/parley-chat/parley/natsbus/natstest"
 	"github.com/parley-chat/parley/postgres"
@@ -199,22 +197,7 @@ func leader(t *testing.T, nodes ...*node) (lead *node, others []*node) {
 // deployment, as a dying server or a network cut would.
 func (d deployment) killLeader(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, d.dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	var killed int
-	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l
-		WHERE l.locktype = 'advisory' AND l.granted
-		AND l.classid = hashtext('parley.routing')::oid AND l.objid = hashtext(current_schema())::oid`).Scan(&killed); err != nil {
-		t.Fatalf("kill the session holding the lock: %v", err)
-	}
-	if killed != 1 {
-		t.Fatalf("killed %d sessions holding the lock, want 1", killed)
-	}
+	pgtest.KillRoutingLock(t, d.dsn)
 }
 
 func wantCode(t *testing.T, what string, err error, code chat.Code) {
@@ -437,27 +420,9 @@ func TestANewLeaderRestoresAgentsAndChatsAndGoesOnRouting(t *testing.T) {
 	}
 }
 
-// logBuffer collects the log lines of nodes.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) count(s string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Count(b.buf.String(), s)
-}
-
 func TestAnOfferMadeBeforeATakeoverExpiresOnceAfterIt(t *testing.T) {
 	d := newDeployment(t)
-	var logs logBuffer
+	var logs logbuf.Buffer
 	o := timing
 	o.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	const offerTimeout = time.Second
@@ -485,7 +450,7 @@ func TestAnOfferMadeBeforeATakeoverExpiresOnceAfterIt(t *testing.T) {
 		return err == nil && v.Reason == "missed offer"
 	})
 	time.Sleep(2 * offerTimeout)
-	if n := logs.count(`msg="offer expired"`); n != 1 {
+	if n := logs.Count(`msg="offer expired"`); n != 1 {
 		t.Errorf("the offer expired %d times, want once", n)
 	}
 }

@@ -5,7 +5,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -16,13 +15,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/parley-chat/parley/client"
 	"github.com/parley-chat/parley/config"
+	"github.com/parley-chat/parley/internal/logbuf"
 )
 
 // Timings of the suite. The poll timeout is short so that an idle poll never
@@ -82,7 +81,7 @@ type server struct {
 	acme bool
 
 	cmd    *exec.Cmd
-	stderr *logBuffer
+	stderr *logbuf.Buffer
 	exited chan struct{} // closed once the process has exited
 }
 
@@ -132,7 +131,7 @@ func tryStart(t *testing.T, args []string) (*server, error) {
 		URL: scheme + "://" + addr, Addr: addr, Data: lastFlag(args, "--data"),
 		acme:   lastFlag(args, "--acme-domain") != "",
 		cmd:    exec.Command(binary, all...),
-		stderr: &logBuffer{},
+		stderr: &logbuf.Buffer{},
 		exited: make(chan struct{}),
 	}
 	s.cmd.Env = environWithoutParley()
@@ -350,22 +349,4 @@ func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// logBuffer collects a process's output; it is safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

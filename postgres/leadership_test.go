@@ -1,11 +1,9 @@
 package postgres_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/parley-chat/parley/postgres"
 	"github.com/parley-chat/parley/postgres/pgtest"
 )
@@ -78,7 +76,7 @@ func TestTheLockIsFreedWhenItsSessionIsKilled(t *testing.T) {
 	if !tryAcquire(t, a) {
 		t.Fatal("the first try for a free lock failed")
 	}
-	killLeaders(t, dsn)
+	pgtest.KillRoutingLock(t, dsn)
 	if err := a.Check(t.Context()); err == nil {
 		t.Fatal("Check succeeded after the session was killed")
 	}
@@ -94,27 +92,5 @@ func TestTheLockIsFreedWhenItsSessionIsKilled(t *testing.T) {
 	// The one that lost it connects again, and waits its turn.
 	if tryAcquire(t, a) {
 		t.Fatal("the leadership that lost the lock took it back")
-	}
-}
-
-// killLeaders ends the sessions holding the routing lock of dsn's schema,
-// as a failing server or network would.
-func killLeaders(t *testing.T, dsn string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	var killed int
-	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l
-		WHERE l.locktype = 'advisory' AND l.granted
-		AND l.classid = hashtext('parley.routing')::oid AND l.objid = hashtext(current_schema())::oid`).Scan(&killed); err != nil {
-		t.Fatalf("kill the lock's session: %v", err)
-	}
-	if killed != 1 {
-		t.Fatalf("killed %d sessions holding the lock, want 1", killed)
 	}
 }

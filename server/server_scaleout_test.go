@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/parley-chat/parley/client"
 	"github.com/parley-chat/parley/config"
+	"github.com/parley-chat/parley/internal/logbuf"
 	"github.com/parley-chat/parley/natsbus/natstest"
 	"github.com/parley-chat/parley/postgres"
 	"github.com/parley-chat/parley/postgres/pgtest"
@@ -28,37 +28,8 @@ const scaleOutPoll = 20 * time.Second
 type node struct {
 	srv  *Server
 	url  string
-	log  *logBuffer
+	log  *logbuf.Buffer
 	stop func() // stops the node and waits until it has; the test's end stops it too
-}
-
-// logBuffer holds a node's log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// count returns how many lines hold every one of parts.
-func (b *logBuffer) count(parts ...string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := 0
-	for _, line := range strings.Split(b.buf.String(), "\n") {
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(line, p)
-		}
-		if all {
-			n++
-		}
-	}
-	return n
 }
 
 // startNodes starts n nodes at once on one PostgreSQL schema and one NATS
@@ -72,7 +43,7 @@ func startNodes(t *testing.T, n int, dsn, natsURL string, tune ...func(*Options)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range nodes {
-		nodes[i].log = &logBuffer{}
+		nodes[i].log = &logbuf.Buffer{}
 		wg.Go(func() {
 			o := Options{
 				Data: t.TempDir(), Store: dsn, Bus: natsURL, PollTimeout: scaleOutPoll,
@@ -481,7 +452,7 @@ func TestNodesRouteThroughOneLeaderAndAnotherTakesOverWhenItStops(t *testing.T) 
 		time.Sleep(offerTimeout + time.Second)
 		expired := 0
 		for _, nd := range nodes {
-			expired += nd.log.count(`msg="offer expired"`, "chat_id="+second)
+			expired += nd.log.Count(`msg="offer expired"`, "chat_id="+second)
 		}
 		if expired != 1 {
 			t.Errorf("the offer of %s expired %d times across the nodes, want once", second, expired)

@@ -116,14 +116,7 @@ func (d *dedupSets) sweep(now time.Time) {
 	d.swept = now
 	cut := now.Add(-dedupIdle)
 	if len(d.chats) >= dedupChats {
-		var sample []time.Time
-		for _, ds := range d.chats {
-			sample = append(sample, ds.touched)
-			if len(sample) == 1001 {
-				break
-			}
-		}
-		cut = medianTime(sample)
+		cut = medianTouched(d.chats, func(ds *dedupSet) time.Time { return ds.touched })
 	}
 	for id, ds := range d.chats {
 		if !ds.touched.After(cut) {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 
@@ -208,16 +209,8 @@ func (c *liveCache) sweep() {
 	c.swept = now
 	cut := now.Add(-liveIdle)
 	if full {
-		// Keep the half written to most recently: drop what is older
-		// than the median write time, found by sampling.
-		var sample []time.Time
-		for _, lc := range c.chats {
-			sample = append(sample, lc.touched)
-			if len(sample) == 1001 {
-				break
-			}
-		}
-		cut = medianTime(sample)
+		// Keep the half written to most recently.
+		cut = medianTouched(c.chats, func(lc *liveChat) time.Time { return lc.touched })
 	}
 	for id, lc := range c.chats {
 		if lc.touched.Before(cut) {
@@ -227,12 +220,20 @@ func (c *liveCache) sweep() {
 	}
 }
 
-func medianTime(ts []time.Time) time.Time {
-	// A selection would do; a sort of a thousand times is quick enough.
-	for i := 1; i < len(ts); i++ {
-		for j := i; j > 0 && ts[j].Before(ts[j-1]); j-- {
-			ts[j], ts[j-1] = ts[j-1], ts[j]
+// medianTouched is about the median of the times entries of m were last
+// used, from a sample of up to 1,001 of them: what a cache that has grown
+// too large drops what is older than, to keep about half.
+func medianTouched[V any](m map[string]V, touched func(V) time.Time) time.Time {
+	sample := make([]time.Time, 0, min(len(m), 1001))
+	for _, v := range m {
+		sample = append(sample, touched(v))
+		if len(sample) == cap(sample) {
+			break
 		}
 	}
-	return ts[len(ts)/2]
+	if len(sample) == 0 {
+		return time.Time{}
+	}
+	slices.SortFunc(sample, time.Time.Compare)
+	return sample[len(sample)/2]
 }

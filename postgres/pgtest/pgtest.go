@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -115,4 +116,27 @@ func redact(dsn string) string {
 		return u.Redacted()
 	}
 	return dsn
+}
+
+// KillRoutingLock ends the database session holding the routing leader's
+// advisory lock (postgres.Leadership) of dsn's schema, as a failing server
+// or network would, and fails the test unless exactly one held it.
+func KillRoutingLock(t testing.TB, dsn string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	var killed int
+	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l
+		WHERE l.locktype = 'advisory' AND l.granted
+		AND l.classid = hashtext('parley.routing')::oid AND l.objid = hashtext(current_schema())::oid`).Scan(&killed); err != nil {
+		t.Fatalf("kill the session holding the routing lock: %v", err)
+	}
+	if killed != 1 {
+		t.Fatalf("killed %d sessions holding the routing lock, want 1", killed)
+	}
 }
