@@ -456,6 +456,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// Routing knows every live chat before the first request is served.
 		if err := s.router.Restore(ctx); err != nil {
 			s.close()
+			if ctx.Err() != nil {
+				return nil // stopped while starting: a shutdown, not a failure
+			}
 			return fmt.Errorf("restore routing: %w", err)
 		}
 		go func() { routed <- s.router.Run(routingCtx) }()
