@@ -158,7 +158,7 @@ func (l *parkListener) giveBack(c net.Conn) {
 		}
 		c.SetReadDeadline(time.Time{})
 		select {
-		case l.back <- &bufferedConn{Conn: c, buf: first[:n]}:
+		case l.back <- withReadAhead(c, first[:n]):
 		case <-l.done:
 			c.Close()
 		}
@@ -192,7 +192,7 @@ func (h *Handler) park(w http.ResponseWriter, r *http.Request, q *pollState) boo
 		// The client sent its next request already (pipelining): keep
 		// those bytes in front of the connection.
 		b, _ := rw.Reader.Peek(n)
-		conn = &bufferedConn{Conn: conn, buf: slices.Clone(b)}
+		conn = withReadAhead(conn, slices.Clone(b))
 	}
 	pc := &parkedConn{conn: conn, header: header, close: r.Close}
 	h.parked.Add(1)
@@ -300,6 +300,24 @@ func headerValue(v string) string {
 type bufferedConn struct {
 	net.Conn
 	buf []byte
+}
+
+// withReadAhead puts b in front of what is left to read of c. A connection
+// that came back from a parked poll is a bufferedConn already and is
+// reused: a customer's connection is parked at every poll for as long as
+// the chat lasts, and a wrapper per park would make each read, write and
+// deadline of the connection walk a chain that grows with every poll.
+func withReadAhead(c net.Conn, b []byte) net.Conn {
+	bc, ok := c.(*bufferedConn)
+	if !ok {
+		return &bufferedConn{Conn: c, buf: b}
+	}
+	if len(bc.buf) == 0 {
+		bc.buf = b
+	} else {
+		bc.buf = append(slices.Clip(b), bc.buf...)
+	}
+	return bc
 }
 
 func (c *bufferedConn) Read(p []byte) (int, error) {

@@ -218,3 +218,55 @@ func TestACustomersOwnEventsDoNotWakeItsPoll(t *testing.T) {
 		t.Errorf("the customer's own events woke its poll (%d wake-ups, %d pending)", woken, n.h.Pending())
 	}
 }
+
+// A customer's connection is parked at every poll of a chat that may last
+// hours: it must come back to the HTTP server as the same single wrapper of
+// the TCP connection, not one more wrapper per poll.
+func TestAConnectionParkedAtEveryPollIsWrappedOnce(t *testing.T) {
+	t.Parallel()
+	n := newTestNode(t, true)
+	chatID := n.startChat(t, "loyal-client")
+	rc := dialNode(t, n)
+	const polls = 50
+	for i := range polls {
+		rc.send("GET", "chats/"+chatID+"/events", "loyal-client", "")
+		n.waitParked(t, 1)
+		n.agentMessage(t, chatID, fmt.Sprintf("answer %d", i))
+		n.bus.Publish(context.Background(), chat.CustomerTopic(chatID))
+		if resp, body := rc.read(); resp.StatusCode != http.StatusOK || !strings.Contains(body, fmt.Sprintf(`"msg":"answer %d"`, i)) {
+			t.Fatalf("poll %d = %d %s", i, resp.StatusCode, body)
+		}
+	}
+	l := n.h.parking.Load().(*parkListener)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		l.mu.Lock()
+		var depths []int
+		for c := range l.waiting {
+			depths = append(depths, wrapperDepth(c))
+		}
+		l.mu.Unlock()
+		if len(depths) == 1 {
+			if depths[0] != 1 {
+				t.Fatalf("after %d parked polls the connection is %d wrappers deep, want 1", polls, depths[0])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connections waiting for their next request: %d, want 1", len(depths))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func wrapperDepth(c net.Conn) int {
+	depth := 0
+	for {
+		bc, ok := c.(*bufferedConn)
+		if !ok {
+			return depth
+		}
+		depth++
+		c = bc.Conn
+	}
+}
