@@ -103,7 +103,7 @@ func TestChatProfileTalksBothWaysWithoutErrors(t *testing.T) {
 	if rep.Sessions != 6 || rep.Connected != 6 {
 		t.Errorf("%d sessions, %d connected at the end of the window, want 6 and 6", rep.Sessions, rep.Connected)
 	}
-	for _, want := range []string{"sessions 6 connected", "latency customer→agent", "errors                 none"} {
+	for _, want := range []string{"sessions 6 connected", "| c→a p50 ", " p95 ", " max ", "| errors 0 |", "latency customer→agent", "errors                 none"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}
@@ -145,5 +145,22 @@ func TestConfigChecks(t *testing.T) {
 	c, err := Config{URL: "http://127.0.0.1:1", Customers: 100, Agents: 1, Rate: 50}.withDefaults()
 	if err != nil || c.Think != 2*time.Second {
 		t.Errorf("100 customers at 50 messages a second: think %v, %v; want 2s", c.Think, err)
+	}
+}
+
+func TestProgressShowsErrorsByKind(t *testing.T) {
+	for _, tc := range []struct {
+		errs map[string]int64
+		want string
+	}{
+		{nil, "0"},
+		{map[string]int64{"poll: timeout": 0}, "0"},
+		{map[string]int64{"send message: 429/5429": 2, "poll: timeout": 5}, "7 (poll: timeout 5, send message: 429/5429 2)"},
+		{map[string]int64{"a: 500": 1, "b: 502": 1, "c: EOF": 3, "d: 404/5005": 1, "e: 503": 2},
+			"8 (c: EOF 3, e: 503 2, a: 500 1, 2 kinds more)"},
+	} {
+		if got := errorSummary(tc.errs); got != tc.want {
+			t.Errorf("errorSummary(%v) = %q, want %q", tc.errs, got, tc.want)
+		}
 	}
 }

@@ -173,12 +173,11 @@ func (r *reporter) progress(now, prev Snapshot) {
 		fmt.Fprintf(&b, " connected %d agents %d | msgs %s/s (c %s a %s) req %s/s",
 			now.Connected, now.AgentsReady, rate(d.CustomerMsg+d.AgentMsg, interval),
 			rate(d.CustomerMsg, interval), rate(d.AgentMsg, interval), rate(d.Requests, interval))
-		fmt.Fprintf(&b, " | c→a p50 %s p99 %s | a→c p50 %s p99 %s",
-			short(d.C2A.Quantile(.5)), short(d.C2A.Quantile(.99)), short(d.A2C.Quantile(.5)), short(d.A2C.Quantile(.99)))
+		fmt.Fprintf(&b, " | c→a %s | a→c %s", quantiles(d.C2A), quantiles(d.A2C))
 	} else {
 		fmt.Fprintf(&b, " polls held %d | req %s/s", now.Polls, rate(d.Requests, interval))
 	}
-	fmt.Fprintf(&b, " | errors %d", now.ErrorCount())
+	fmt.Fprintf(&b, " | errors %s", errorSummary(now.Errors))
 	if r.rssLast > 0 {
 		fmt.Fprintf(&b, " | server RSS %s", kib(r.rssLast))
 	}
@@ -255,6 +254,43 @@ func (l Latency) String() string {
 		return "no samples"
 	}
 	return fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms  max %.1f ms  (%d messages)", l.P50, l.P95, l.P99, l.Max, l.N)
+}
+
+// quantiles shows a window's latencies. Its maximum is that of the
+// window's highest histogram bucket: an upper bound, within 3 %.
+func quantiles(h HistSnapshot) string {
+	return fmt.Sprintf("p50 %s p95 %s p99 %s max %s",
+		short(h.Quantile(.5)), short(h.Quantile(.95)), short(h.Quantile(.99)), short(time.Duration(h.Max)*time.Microsecond))
+}
+
+// errorSummary shows the errors so far by kind, the most frequent first,
+// on one line: "0", or "7 (poll: timeout 5, send message: 429/5429 2)".
+func errorSummary(errs map[string]int64) string {
+	var n int64
+	keys := make([]string, 0, len(errs))
+	for k, v := range errs {
+		n += v
+		keys = append(keys, k)
+	}
+	if n == 0 {
+		return "0"
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if errs[keys[i]] != errs[keys[j]] {
+			return errs[keys[i]] > errs[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	const shown = 3
+	parts := make([]string, 0, shown+1)
+	for i, k := range keys {
+		if i == shown {
+			parts = append(parts, fmt.Sprintf("%d kinds more", len(keys)-shown))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", k, errs[k]))
+	}
+	return fmt.Sprintf("%d (%s)", n, strings.Join(parts, ", "))
 }
 
 func rate(n int64, secs float64) string {
