@@ -106,7 +106,7 @@ func (h *Handler) routes() {
 	handle("POST tenants/{host}/agents/{username}/disable", ScopeAgentsWrite, h.disableAgent)
 	handle("GET audit", ScopeAuditRead, h.listAudit)
 	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
-		jsonapi.WriteError(w, h.Log, chat.Errorf(jsonapi.CodeNotFound, "no such method: %s %s", r.Method, r.URL.Path))
+		jsonapi.WriteError(w, r, h.Log, chat.Errorf(jsonapi.CodeNotFound, "no such method: %s %s", r.Method, r.URL.Path))
 	})
 	h.mux = m
 }
@@ -116,7 +116,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil && v != http.ErrAbortHandler {
 			h.Log.Error("panic serving admin request", "path", r.URL.Path, "panic", v)
-			jsonapi.WriteError(w, h.Log, errors.New("panic"))
+			jsonapi.WriteError(w, r, h.Log, errors.New("panic"))
 		}
 	}()
 	h.mux.ServeHTTP(w, r)
@@ -140,7 +140,7 @@ func (h *Handler) authed(scope string, fn handlerFunc) http.Handler {
 			err = fn(w, r, c)
 		}
 		if err != nil {
-			jsonapi.WriteError(w, h.Log, err)
+			jsonapi.WriteError(w, r, h.Log, err)
 		}
 	})
 }

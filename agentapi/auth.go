@@ -49,7 +49,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		Password string `json:"password"`
 	}
 	if err := h.readJSON(w, r, &req); err != nil {
-		jsonapi.WriteError(w, h.Log, err)
+		jsonapi.WriteError(w, r, h.Log, err)
 		return
 	}
 	ctx := r.Context()
@@ -58,17 +58,17 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		hash = []byte(a.PasswordHash)
 	} else if !errors.Is(err, chat.ErrNotFound) {
-		jsonapi.WriteError(w, h.Log, err)
+		jsonapi.WriteError(w, r, h.Log, err)
 		return
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || err != nil || a.Disabled {
-		jsonapi.WriteError(w, h.Log, chat.Errorf(jsonapi.CodeUnauthorized, "wrong tenant, username or password"))
+		jsonapi.WriteError(w, r, h.Log, chat.Errorf(jsonapi.CodeUnauthorized, "wrong tenant, username or password"))
 		return
 	}
 	token := chat.NewID() + chat.NewID()
 	t := chat.Token{Hash: tokenHash(token), AgentID: a.ID, Expires: h.Service.Now().Add(h.TokenTTL)}
 	if err := h.Service.Store.PutToken(ctx, t); err != nil {
-		jsonapi.WriteError(w, h.Log, err)
+		jsonapi.WriteError(w, r, h.Log, err)
 		return
 	}
 	if err := h.Router.Login(ctx, a); err != nil {

@@ -95,7 +95,7 @@ func (h *Handler) routes() {
 	auth("POST agents", h.createAgent)
 	auth("PUT agents/{agentId}", h.updateAgent)
 	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
-		jsonapi.WriteError(w, h.Log, chat.Errorf(chat.CodeUnspecified, "no such method: %s %s", r.Method, r.URL.Path))
+		jsonapi.WriteError(w, r, h.Log, chat.Errorf(chat.CodeUnspecified, "no such method: %s %s", r.Method, r.URL.Path))
 	})
 	h.mux = m
 }
@@ -105,7 +105,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil && v != http.ErrAbortHandler {
 			h.Log.Error("panic serving agent request", "path", r.URL.Path, "panic", v)
-			jsonapi.WriteError(w, h.Log, errors.New("panic"))
+			jsonapi.WriteError(w, r, h.Log, errors.New("panic"))
 		}
 	}()
 	h.mux.ServeHTTP(w, r)
@@ -128,7 +128,7 @@ func (h *Handler) authed(fn authFunc) http.Handler {
 			err = fn(w, r, s)
 		}
 		if err != nil {
-			jsonapi.WriteError(w, h.Log, err)
+			jsonapi.WriteError(w, r, h.Log, err)
 		}
 	})
 }

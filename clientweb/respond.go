@@ -1,7 +1,9 @@
 package clientweb
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/parley-chat/parley/chat"
@@ -88,8 +90,26 @@ type errorBody struct {
 	Message string    `json:"error_message"`
 }
 
+// StatusClientClosedRequest is what the node records, in its metrics and
+// access log, for a request whose client left before its answer (499, as
+// nginx logs it). No client reads it.
+const StatusClientClosedRequest = 499
+
+// ClientLeft reports whether err ended a request because its client went
+// away: net/http cancels the request's context when the connection closes,
+// and the work under way stops with context.Canceled. Mobile clients do
+// that whenever they lose their network; it is not the node's failure.
+func ClientLeft(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && r.Context().Err() != nil
+}
+
 // writeError answers with the error's code, status and client-safe message.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if ClientLeft(r, err) {
+		h.Log.DebugContext(r.Context(), "client left before its answer", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.WriteHeader(StatusClientClosedRequest)
+		return
+	}
 	code := chat.ErrorCode(err)
 	if code == chat.CodeInternal || code == chat.CodeTimeout || code == chat.CodeDisconnected {
 		h.Log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -72,7 +72,7 @@ func (h *Handler) handle(pattern, scope string, fn func(w http.ResponseWriter, r
 			err = fn(w, r)
 		}
 		if err != nil {
-			h.writeError(w, err)
+			h.writeError(w, r, err)
 		}
 	})
 }
@@ -133,12 +133,12 @@ func (h *Handler) exportCase(w http.ResponseWriter, r *http.Request) error {
 	return Write(w, r, "case-"+x.Case.CaseID, x)
 }
 
-func (h *Handler) writeError(w http.ResponseWriter, err error) {
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, chat.ErrNotFound):
 		err = chat.Errorf(jsonapi.CodeNotFound, "not found")
 	case errors.Is(err, chat.ErrConflict):
 		err = chat.Errorf(jsonapi.CodeConflict, "%s", errLive.Error())
 	}
-	jsonapi.WriteError(w, h.Log, err)
+	jsonapi.WriteError(w, r, h.Log, err)
 }

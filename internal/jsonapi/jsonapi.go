@@ -39,11 +39,17 @@ func Status(c chat.Code) int {
 }
 
 // WriteError answers with err's code, status and client-safe message;
-// internal failures are logged with their cause.
-func WriteError(w http.ResponseWriter, log *slog.Logger, err error) {
+// internal failures are logged with their cause. A request whose client
+// left is not one (clientweb.ClientLeft).
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if clientweb.ClientLeft(r, err) {
+		log.DebugContext(r.Context(), "client left before its answer", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.WriteHeader(clientweb.StatusClientClosedRequest)
+		return
+	}
 	code := chat.ErrorCode(err)
 	if code == chat.CodeInternal {
-		log.Error("request failed", "err", err)
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	body, _ := json.Marshal(map[string]string{"error_code": string(code), "error_message": chat.ErrorMessage(err)})
 	WriteRaw(w, Status(code), body)
