@@ -21,11 +21,22 @@ type Tenant struct {
 
 // NormalizeTenant turns a tenantUrl as clients send it (any case, with or
 // without scheme and trailing slash) into the key tenants are stored under.
+// It strips until nothing changes, so that a key normalizes to itself: a
+// host written "a.example /" is "a.example", not "a.example " (which a
+// configuration file written out and read again would turn into another
+// tenant).
 func NormalizeTenant(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.TrimPrefix(s, "https://")
-	s = strings.TrimPrefix(s, "http://")
-	return strings.TrimRight(s, "/")
+	s = strings.ToLower(s)
+	for {
+		before := s
+		s = strings.TrimSpace(s)
+		s = strings.TrimPrefix(s, "https://")
+		s = strings.TrimPrefix(s, "http://")
+		s = strings.TrimRight(s, "/")
+		if s == before {
+			return s
+		}
+	}
 }
 
 // Entry is a scenario entry (launch point): what an app's appId names. It
