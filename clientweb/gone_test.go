@@ -25,8 +25,8 @@ func TestARequestWhoseClientLeftIsNotTheNodesError(t *testing.T) {
 		`{"events":[{"event":"chat_session_message","msg_id":"m1","msg":"sent as the train enters a tunnel"}]}`)
 	w := httptest.NewRecorder()
 	n.h.ServeHTTP(w, r.WithContext(ctx))
-	if w.Code != StatusClientClosedRequest {
-		t.Errorf("status = %d %s, want %d", w.Code, w.Body, StatusClientClosedRequest)
+	if w.Code != statusClientClosedRequest {
+		t.Errorf("status = %d %s, want %d", w.Code, w.Body, statusClientClosedRequest)
 	}
 	if got := logs.Count("level=ERROR"); got != 0 {
 		t.Errorf("%d error lines for a client that left:\n%s", got, logs.String())

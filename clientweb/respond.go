@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/parley-chat/parley/chat"
@@ -90,24 +91,29 @@ type errorBody struct {
 	Message string    `json:"error_message"`
 }
 
-// StatusClientClosedRequest is what the node records, in its metrics and
+// statusClientClosedRequest is what the node records, in its metrics and
 // access log, for a request whose client left before its answer (499, as
 // nginx logs it). No client reads it.
-const StatusClientClosedRequest = 499
+const statusClientClosedRequest = 499
 
-// ClientLeft reports whether err ended a request because its client went
-// away: net/http cancels the request's context when the connection closes,
-// and the work under way stops with context.Canceled. Mobile clients do
-// that whenever they lose their network; it is not the node's failure.
-func ClientLeft(r *http.Request, err error) bool {
-	return errors.Is(err, context.Canceled) && r.Context().Err() != nil
+// ClientLeft answers a request that err ended because its client went
+// away, and reports whether it did. net/http cancels the request's context
+// when the connection closes, and the work under way stops with
+// context.Canceled; mobile clients do that whenever they lose their
+// network. It is not the node's failure: a debug line and a 499, nothing an
+// operator must look at. Every API's error writer asks it first.
+func ClientLeft(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) bool {
+	if !errors.Is(err, context.Canceled) || r.Context().Err() == nil {
+		return false
+	}
+	log.DebugContext(r.Context(), "client left before its answer", "method", r.Method, "path", r.URL.Path, "err", err)
+	w.WriteHeader(statusClientClosedRequest)
+	return true
 }
 
 // writeError answers with the error's code, status and client-safe message.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if ClientLeft(r, err) {
-		h.Log.DebugContext(r.Context(), "client left before its answer", "method", r.Method, "path", r.URL.Path, "err", err)
-		w.WriteHeader(StatusClientClosedRequest)
+	if ClientLeft(w, r, h.Log, err) {
 		return
 	}
 	code := chat.ErrorCode(err)

@@ -42,9 +42,7 @@ func Status(c chat.Code) int {
 // internal failures are logged with their cause. A request whose client
 // left is not one (clientweb.ClientLeft).
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	if clientweb.ClientLeft(r, err) {
-		log.DebugContext(r.Context(), "client left before its answer", "method", r.Method, "path", r.URL.Path, "err", err)
-		w.WriteHeader(clientweb.StatusClientClosedRequest)
+	if clientweb.ClientLeft(w, r, log, err) {
 		return
 	}
 	code := chat.ErrorCode(err)
